@@ -1,0 +1,189 @@
+/*
+ * libcoro: stackful coroutines for C11 with Python's generator protocol.
+ *
+ * A coroutine is a function running on a stack of its own. It hands values
+ * out with coro_yield() and gets values back from coro_send(), exactly like a
+ * Python generator's `yield` and `gen.send()`; unlike a Python generator it
+ * may yield from any depth of ordinary C calls.
+ *
+ *     static void *running_sum(coro_t *co, void *arg)
+ *     {
+ *         long sum = 0;
+ *         (void)arg;
+ *         for (;;)
+ *             sum += (long)(intptr_t)coro_yield(co, (void *)(intptr_t)sum);
+ *     }
+ *
+ *     coro_t *gen = coro_create(running_sum, NULL, 0);
+ *     coro_next(gen);                      // 0
+ *     coro_send(gen, (void *)(intptr_t)2); // 2
+ *     coro_send(gen, (void *)(intptr_t)3); // 5
+ *     coro_destroy(gen);
+ *
+ * Errors. Functions returning int return 0 or an error number (as pthreads
+ * do) and change nothing on error. Functions returning a pointer return NULL
+ * and set errno on error; where NULL is also a valid value, use the checked
+ * form coro_resume(). The error numbers:
+ *
+ *   EINVAL    a NULL coroutine, body or delegate; a stack size below
+ *             CORO_MIN_STACK_SIZE; a non-NULL value sent to a coroutine
+ *             that has not started (CORO_CREATED)
+ *   EBUSY     the coroutine is executing (CORO_RUNNING or CORO_NORMAL), or
+ *             another coroutine is delegating to it with coro_yield_from()
+ *   ESRCH     resuming a coroutine that has finished (CORO_DEAD)
+ *   EPERM     coro_yield(), coro_yield_from() or coro_defer() on a coroutine
+ *             that is not the one running on this thread
+ *   ECANCELED coro_yield() or coro_yield_from() while the coroutine is
+ *             ending (from a cleanup registered with coro_defer())
+ *   ENOMEM    out of memory (or out of memory mappings); nothing is leaked
+ *
+ * Threads. Each thread has its own current coroutine. A suspended coroutine
+ * may be resumed from any thread, but never from two threads at once: hand it
+ * over with the usual synchronisation (a mutex, a join). A body that moves
+ * between threads must not keep the address of a thread-local variable across
+ * a coro_yield(): compilers may cache such addresses, and after the yield the
+ * body may be running on another thread.
+ */
+#ifndef CORO_H
+#define CORO_H
+
+#include <stddef.h>
+
+/* The library is built with hidden visibility; only what is marked here is
+ * exported from the shared library. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define CORO_API __attribute__((visibility("default")))
+#else
+#define CORO_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Stack sizes, in bytes. A size is rounded up to a whole number of pages. */
+#define CORO_DEFAULT_STACK_SIZE (64u * 1024u) /* what stack_size 0 gives */
+#define CORO_MIN_STACK_SIZE (16u * 1024u)     /* below this: EINVAL      */
+
+typedef struct coro coro_t;                      /* opaque */
+typedef void *(*coro_fn)(coro_t *co, void *arg); /* a coroutine's body */
+
+enum coro_status {
+    CORO_CREATED,   /* made, body not started             (Python GEN_CREATED)   */
+    CORO_SUSPENDED, /* paused inside coro_yield           (GEN_SUSPENDED)        */
+    CORO_RUNNING,   /* executing now                      (GEN_RUNNING)          */
+    CORO_NORMAL,    /* resumed another coroutine, waiting (Lua's "normal")       */
+    CORO_DEAD       /* body returned, or closed           (GEN_CLOSED)           */
+};
+
+/*
+ * coro_create: a new coroutine in CORO_CREATED that will run fn(co, arg) on
+ * its first resume. Nothing runs yet. stack_size 0 means
+ * CORO_DEFAULT_STACK_SIZE. The stack has a guard page below it, so an
+ * overflow faults instead of corrupting memory.
+ * Returns the coroutine, or NULL with errno EINVAL (fn is NULL, stack_size is
+ * not 0 and below CORO_MIN_STACK_SIZE) or ENOMEM (no memory for the stack).
+ * Callable anywhere, also from inside a coroutine.
+ */
+CORO_API coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size);
+
+/*
+ * coro_next: coro_send(co, NULL), Python's next(gen).
+ */
+CORO_API void *coro_next(coro_t *co);
+
+/*
+ * coro_send: resumes co; its pending coro_yield() returns value. The first
+ * resume of a CORO_CREATED coroutine starts its body, and value must be NULL.
+ * Returns the next value co yields, or, when its body returns, the body's
+ * return value: coro_status(co) then says which (CORO_SUSPENDED or
+ * CORO_DEAD). On error returns NULL, sets errno (EINVAL, EBUSY, ESRCH as for
+ * coro_resume()) and changes nothing.
+ * Callable anywhere, also from inside another coroutine (which is CORO_NORMAL
+ * until co yields or returns).
+ */
+CORO_API void *coro_send(coro_t *co, void *value);
+
+/*
+ * coro_resume: the checked form of coro_send(). On success stores the value
+ * co yielded or returned in *out (when out is not NULL) and returns 0.
+ * Errors: EINVAL (co is NULL; a non-NULL value for a CORO_CREATED coroutine),
+ * EBUSY (co is CORO_RUNNING or CORO_NORMAL, or is being delegated to),
+ * ESRCH (co is CORO_DEAD). On error *out and co are unchanged.
+ */
+CORO_API int coro_resume(coro_t *co, void *value, void **out);
+
+/*
+ * coro_yield: suspends co, handing value to whoever resumed it; returns the
+ * value of the next coro_send(). Only from inside co, at any call depth: co
+ * must be the coroutine running on this thread. If co is closed while
+ * suspended here, this call never returns (co's cleanups run instead).
+ * Errors: NULL with errno EINVAL (co is NULL), EPERM (co is not the running
+ * coroutine), ECANCELED (co is ending: called from a cleanup).
+ */
+CORO_API void *coro_yield(coro_t *co, void *value);
+
+/*
+ * coro_yield_from: delegation as Python's `yield from sub` (PEP 380). Resumes
+ * sub with NULL, then runs it to its end: every value sub yields is yielded
+ * out of co, every value sent to co is sent into sub. Returns sub's return
+ * value. If co is closed meanwhile, sub is closed first. sub stays owned by
+ * the caller, who destroys it; while delegated to it cannot be resumed,
+ * closed or destroyed by anyone else (EBUSY).
+ * Only from inside co. Errors: NULL with errno EINVAL (co or sub is NULL),
+ * EPERM (co is not the running coroutine), ECANCELED (co is ending), and on
+ * the first resume of sub the errors of coro_resume() (EBUSY, ESRCH).
+ */
+CORO_API void *coro_yield_from(coro_t *co, coro_t *sub);
+
+/*
+ * coro_close: ends co early, as Python's gen.close().
+ * CORO_CREATED: becomes CORO_DEAD without running. CORO_SUSPENDED: its
+ * pending coro_yield() never returns; its delegate (coro_yield_from()) is
+ * closed, then its cleanups run on its own stack, last registered first, and
+ * it becomes CORO_DEAD. CORO_DEAD: nothing to do.
+ * Returns 0, or EINVAL (co is NULL), EBUSY (co is CORO_RUNNING or
+ * CORO_NORMAL, or is being delegated to).
+ */
+CORO_API int coro_close(coro_t *co);
+
+/*
+ * coro_defer: registers fn(arg) to run when co ends in any way (its body
+ * returns, or it is closed), last registered first, on co's own stack, so
+ * arg may point at the body's locals. A cleanup cannot yield (coro_yield()
+ * fails there with ECANCELED). Only from inside co.
+ * Returns 0, or EINVAL (co or fn is NULL), EPERM (co is not the running
+ * coroutine), ENOMEM (nothing registered).
+ */
+CORO_API int coro_defer(coro_t *co, void (*fn)(void *), void *arg);
+
+/*
+ * coro_destroy: closes co if it is not dead (see coro_close()), then frees it
+ * and its stack. coro_destroy(NULL) does nothing and returns 0.
+ * Returns 0, or EBUSY (co is CORO_RUNNING or CORO_NORMAL, or is being
+ * delegated to; nothing is freed).
+ */
+CORO_API int coro_destroy(coro_t *co);
+
+/*
+ * coro_status: co's state. A NULL co reads as CORO_DEAD.
+ */
+CORO_API enum coro_status coro_status(const coro_t *co);
+
+/*
+ * coro_current: the coroutine running on the calling thread, or NULL when
+ * the thread is not inside any coroutine.
+ */
+CORO_API coro_t *coro_current(void);
+
+/*
+ * coro_backend: the name of the context-switch backend built in
+ * ("ucontext"), for bug reports.
+ */
+CORO_API const char *coro_backend(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CORO_H */

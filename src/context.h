@@ -1,0 +1,36 @@
+/*
+ * The context-switch interface. Each backend (one source file, picked by
+ * CMake) defines these functions; the state machine in coro.c sees nothing
+ * else of the platform.
+ */
+#ifndef CORO_CONTEXT_H
+#define CORO_CONTEXT_H
+
+#include <stddef.h>
+
+/* A saved machine context. Its storage is laid out by the caller:
+ * coro__context_size() bytes aligned to coro__context_align(). */
+typedef struct coro__context coro__context;
+
+size_t coro__context_size(void);
+size_t coro__context_align(void);
+
+/*
+ * Prepares ctx so that the first switch to it runs entry(arg) on the stack
+ * [stack_lo, stack_lo + stack_size). entry must never return: it leaves by
+ * coro__context_jump(). Returns 0 or an error number.
+ */
+int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
+                       void (*entry)(void *), void *arg);
+
+/* Saves the running context into save and activates to. Returns when
+ * something switches back to save. */
+void coro__context_switch(coro__context *save, const coro__context *to);
+
+/* Activates to, abandoning the running context for good. */
+_Noreturn void coro__context_jump(const coro__context *to);
+
+/* The backend's name, as coro_backend() reports it. */
+const char *coro__context_backend(void);
+
+#endif /* CORO_CONTEXT_H */

@@ -1,0 +1,118 @@
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_STACK with -std=c11 */
+
+#include "stack.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/*
+ * Released stacks wait here for the next coroutine of the same size. Their
+ * touched pages stay resident, so the pool is bounded in both count and
+ * bytes; a stack that does not fit is unmapped at once.
+ */
+#define POOL_MAX_STACKS 64
+#define POOL_MAX_BYTES (8u * 1024u * 1024u)
+
+static struct {
+    pthread_mutex_t lock;
+    struct coro__stack stacks[POOL_MAX_STACKS];
+    size_t count;
+    size_t bytes;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* glibc answers this from the auxiliary vector: no system call. */
+static size_t page_size(void)
+{
+    long size = sysconf(_SC_PAGESIZE);
+
+    return size > 0 ? (size_t)size : 4096u;
+}
+
+size_t coro__stack_rounded_size(size_t size)
+{
+    size_t page = page_size();
+
+    if (size > SIZE_MAX - (page - 1))
+        return 0;
+    return (size + page - 1) / page * page;
+}
+
+static int take_from_pool(struct coro__stack *s, size_t size)
+{
+    int found = 0;
+
+    pthread_mutex_lock(&pool.lock);
+    for (size_t i = pool.count; i-- > 0;) {
+        if (pool.stacks[i].size == size) {
+            *s = pool.stacks[i];
+            pool.stacks[i] = pool.stacks[--pool.count];
+            pool.bytes -= size;
+            found = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return found;
+}
+
+static int put_in_pool(const struct coro__stack *s)
+{
+    int kept = 0;
+
+    pthread_mutex_lock(&pool.lock);
+    if (pool.count < POOL_MAX_STACKS && s->size <= POOL_MAX_BYTES - pool.bytes) {
+        pool.stacks[pool.count++] = *s;
+        pool.bytes += s->size;
+        kept = 1;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return kept;
+}
+
+static int map_stack(struct coro__stack *s, size_t size)
+{
+    size_t guard = page_size();
+    char *mapping;
+
+    if (size > SIZE_MAX - guard)
+        return ENOMEM;
+    mapping = mmap(NULL, guard + size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (mapping == MAP_FAILED)
+        return ENOMEM;
+    /* Stacks grow down: the guard goes at the low end. This splits the
+     * mapping in two, which is what costs a map entry per stack. */
+    if (mprotect(mapping, guard, PROT_NONE) != 0) {
+        munmap(mapping, guard + size);
+        return ENOMEM;
+    }
+    s->lo = mapping + guard;
+    s->size = size;
+    return 0;
+}
+
+int coro__stack_acquire(struct coro__stack *s, size_t size)
+{
+    size_t rounded = coro__stack_rounded_size(size);
+
+    if (rounded == 0)
+        return ENOMEM;
+    if (take_from_pool(s, rounded))
+        return 0;
+    return map_stack(s, rounded);
+}
+
+void coro__stack_release(struct coro__stack *s)
+{
+    if (s->lo == NULL)
+        return;
+    if (!put_in_pool(s)) {
+        size_t guard = page_size();
+        munmap((char *)s->lo - guard, guard + s->size);
+    }
+    s->lo = NULL;
+    s->size = 0;
+}
