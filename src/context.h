@@ -23,12 +23,15 @@ size_t coro__context_align(void);
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
                        void (*entry)(void *), void *arg);
 
+/* Frees what coro__context_make() took beyond ctx's own storage. */
+void coro__context_release(coro__context *ctx);
+
 /* Saves the running context into save and activates to. Returns when
  * something switches back to save. */
-void coro__context_switch(coro__context *save, const coro__context *to);
+void coro__context_switch(coro__context *save, coro__context *to);
 
 /* Activates to, abandoning the running context for good. */
-_Noreturn void coro__context_jump(const coro__context *to);
+_Noreturn void coro__context_jump(coro__context *to);
 
 /* The backend's name, as coro_backend() reports it. */
 const char *coro__context_backend(void);

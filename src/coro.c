@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "context.h"
 #include "stack.h"
@@ -168,6 +169,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
     block = aligned_alloc(align, total);
     if (block == NULL)
         return fail(ENOMEM);
+    memset(block, 0, total);
     co = (struct coro *)block;
     *co = (struct coro){
         .fn = fn,
@@ -334,6 +336,7 @@ int coro_destroy(coro_t *co)
     error = coro_close(co);
     if (error != 0)
         return error;
+    coro__context_release(co->context);
     coro__stack_release(&co->stack);
     free(co->cleanups);
     free(co);

@@ -1,6 +1,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_STACK with -std=c11 */
 
 #include "stack.h"
+#include "sanitizer.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -91,6 +92,7 @@ static int map_stack(struct coro__stack *s, size_t size)
     }
     s->lo = mapping + guard;
     s->size = size;
+    s->valgrind_id = coro__valgrind_stack_register(s->lo, size);
     return 0;
 }
 
@@ -100,9 +102,15 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
 
     if (rounded == 0)
         return ENOMEM;
-    if (take_from_pool(s, rounded))
-        return 0;
-    return map_stack(s, rounded);
+    if (!take_from_pool(s, rounded)) {
+        int error = map_stack(s, rounded);
+
+        if (error != 0)
+            return error;
+    }
+    /* Whatever ASan knew of this memory belongs to an earlier stack. */
+    coro__asan_unpoison(s->lo, s->size);
+    return 0;
 }
 
 void coro__stack_release(struct coro__stack *s)
@@ -111,8 +119,11 @@ void coro__stack_release(struct coro__stack *s)
         return;
     if (!put_in_pool(s)) {
         size_t guard = page_size();
+
+        coro__valgrind_stack_deregister(s->valgrind_id);
         munmap((char *)s->lo - guard, guard + s->size);
     }
     s->lo = NULL;
     s->size = 0;
+    s->valgrind_id = 0;
 }

@@ -11,6 +11,7 @@
 struct coro__stack {
     void *lo;     /* lowest usable byte, just above the guard page */
     size_t size;  /* usable bytes, a whole number of pages */
+    unsigned valgrind_id; /* its registration with valgrind, kept while mapped */
 };
 
 /*
