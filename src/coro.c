@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "overflow.h"
 #include "stack.h"
 
 struct cleanup {
@@ -86,6 +87,7 @@ static void *switch_into(struct coro *co, void *value)
 {
     struct coro *resumer = running_get();
 
+    coro__overflow_watch_thread();
     if (resumer != NULL)
         resumer->status = CORO_NORMAL;
     co->resumer = resumer;
@@ -160,6 +162,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
         stack_size = CORO_DEFAULT_STACK_SIZE;
     else if (stack_size < CORO_MIN_STACK_SIZE)
         return fail(EINVAL);
+    coro__overflow_watch_process();
 
     /* One allocation holds the coroutine and both contexts. */
     if (align < alignof(struct coro))
@@ -341,6 +344,11 @@ int coro_destroy(coro_t *co)
     free(co->cleanups);
     free(co);
     return 0;
+}
+
+const struct coro__stack *coro__stack_of(const struct coro *co)
+{
+    return &co->stack;
 }
 
 enum coro_status coro_status(const coro_t *co)

@@ -1,0 +1,166 @@
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, sigaltstack, SA_ONSTACK */
+
+#include "overflow.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "coro.h"
+#include "stack.h"
+
+/* Big enough for the handler; SIGSTKSZ is no longer a constant in glibc. */
+#define ALT_STACK_SIZE (64u * 1024u)
+
+static const int watched_signals[] = {SIGSEGV, SIGBUS};
+#define WATCHED_COUNT (sizeof watched_signals / sizeof watched_signals[0])
+
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+static bool handler_installed;
+static size_t guard_size; /* read by the handler, where sysconf is not safe */
+static struct sigaction previous[WATCHED_COUNT];
+
+static pthread_key_t alt_stack_key;
+static _Thread_local bool thread_watched;
+
+/* Appends text to buf at *len; async-signal-safe, unlike snprintf. */
+static void append(char *buf, size_t cap, size_t *len, const char *text)
+{
+    while (*text != '\0' && *len + 1 < cap)
+        buf[(*len)++] = *text++;
+    buf[*len] = '\0';
+}
+
+static void append_number(char *buf, size_t cap, size_t *len, uintmax_t value, unsigned base)
+{
+    char digits[sizeof(uintmax_t) * 8 + 1];
+    size_t n = sizeof digits - 1;
+
+    digits[n] = '\0';
+    do {
+        digits[--n] = "0123456789abcdef"[value % base];
+        value /= base;
+    } while (value != 0);
+    append(buf, cap, len, digits + n);
+}
+
+static size_t watched_index(int sig)
+{
+    size_t i = 0;
+
+    while (i < WATCHED_COUNT - 1 && watched_signals[i] != sig)
+        i++;
+    return i;
+}
+
+static void on_fault(int sig, siginfo_t *info, void *ucontext)
+{
+    /* Overflows happen on the running coroutine's stack: only its guard
+     * page is checked, and only for a fault the kernel raised. */
+    coro_t *co = coro_current();
+    const struct coro__stack *stack = co != NULL ? coro__stack_of(co) : NULL;
+    size_t guard = guard_size;
+
+    (void)ucontext;
+    if (stack != NULL && stack->lo != NULL && info->si_code > 0) {
+        uintptr_t fault = (uintptr_t)info->si_addr;
+        uintptr_t lo = (uintptr_t)stack->lo;
+
+        if (fault < lo && fault >= lo - guard) {
+            char message[160];
+            size_t len = 0;
+
+            append(message, sizeof message, &len, "libcoro: stack overflow in coroutine 0x");
+            append_number(message, sizeof message, &len, (uintptr_t)co, 16);
+            append(message, sizeof message, &len, " (stack ");
+            append_number(message, sizeof message, &len, stack->size, 10);
+            append(message, sizeof message, &len, " bytes)\n");
+            (void)!write(STDERR_FILENO, message, len);
+            abort();
+        }
+    }
+
+    /* Not ours: put back what the program had, and let the fault happen
+     * again under it (the kernel re-runs the faulting instruction; a
+     * signal sent by kill() is raised again instead). */
+    sigaction(sig, &previous[watched_index(sig)], NULL);
+    if (info->si_code <= 0)
+        raise(sig);
+}
+
+static bool opted_out(void)
+{
+    const char *value = getenv("CORO_NO_SIGNAL_HANDLER");
+
+    return value != NULL && value[0] != '\0' && strcmp(value, "0") != 0;
+}
+
+static void free_alt_stack(void *alt)
+{
+    stack_t disable = {.ss_flags = SS_DISABLE};
+    stack_t current;
+
+    /* Only undo what this module did: the thread may have replaced it. */
+    if (sigaltstack(NULL, &current) == 0 && current.ss_sp == alt)
+        sigaltstack(&disable, NULL);
+    munmap(alt, ALT_STACK_SIZE);
+}
+
+static void install_handlers(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+
+    if (opted_out() || page <= 0)
+        return;
+    guard_size = (size_t)page;
+    if (pthread_key_create(&alt_stack_key, free_alt_stack) != 0)
+        return;
+    for (size_t i = 0; i < WATCHED_COUNT; i++) {
+        struct sigaction action;
+
+        if (sigaction(watched_signals[i], NULL, &previous[i]) != 0)
+            continue;
+        if ((previous[i].sa_flags & SA_SIGINFO) || previous[i].sa_handler != SIG_DFL)
+            continue; /* the program (or a sanitizer) handles it already */
+        memset(&action, 0, sizeof action);
+        action.sa_sigaction = on_fault;
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&action.sa_mask);
+        if (sigaction(watched_signals[i], &action, NULL) == 0)
+            handler_installed = true;
+    }
+}
+
+void coro__overflow_watch_process(void)
+{
+    pthread_once(&process_once, install_handlers);
+}
+
+void coro__overflow_watch_thread(void)
+{
+    stack_t current, alt;
+
+    if (thread_watched)
+        return;
+    thread_watched = true;
+    coro__overflow_watch_process();
+    if (!handler_installed)
+        return;
+    if (sigaltstack(NULL, &current) != 0 || !(current.ss_flags & SS_DISABLE))
+        return; /* the thread has one already */
+    alt.ss_sp = mmap(NULL, ALT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (alt.ss_sp == MAP_FAILED)
+        return; /* overflows still fault; they go unnamed */
+    alt.ss_size = ALT_STACK_SIZE;
+    alt.ss_flags = 0;
+    if (sigaltstack(&alt, NULL) != 0 || pthread_setspecific(alt_stack_key, alt.ss_sp) != 0) {
+        free_alt_stack(alt.ss_sp);
+        return;
+    }
+}

@@ -1,0 +1,22 @@
+/*
+ * Stack overflow reports. The guard page below each stack turns an overflow
+ * into SIGSEGV (or SIGBUS); this module's handler, run on an alternate signal
+ * stack, names the coroutine and its stack size on stderr, then aborts.
+ */
+#ifndef CORO_OVERFLOW_H
+#define CORO_OVERFLOW_H
+
+/* Installs the SIGSEGV and SIGBUS handlers, once per process, for signals
+ * whose disposition is still SIG_DFL. Unless CORO_NO_SIGNAL_HANDLER is set. */
+void coro__overflow_watch_process(void);
+
+/* Gives the calling thread an alternate signal stack, once, if it has none:
+ * the overflowing stack has no room left for the handler. */
+void coro__overflow_watch_thread(void);
+
+/* co's stack; defined in coro.c, which alone sees inside a coroutine. */
+struct coro;
+struct coro__stack;
+const struct coro__stack *coro__stack_of(const struct coro *co);
+
+#endif /* CORO_OVERFLOW_H */
