@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "fault.h"
 #include "overflow.h"
 #include "stack.h"
 
@@ -169,7 +170,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
         align = alignof(struct coro);
     head = (sizeof(struct coro) + align - 1) / align * align;
     total = (head + 2 * context_size + align - 1) / align * align;
-    block = aligned_alloc(align, total);
+    block = coro__fault_injected() ? NULL : aligned_alloc(align, total);
     if (block == NULL)
         return fail(ENOMEM);
     memset(block, 0, total);
@@ -320,7 +321,7 @@ int coro_defer(coro_t *co, void (*fn)(void *), void *arg)
 
         if (capacity > SIZE_MAX / sizeof *grown)
             return ENOMEM;
-        grown = realloc(co->cleanups, capacity * sizeof *grown);
+        grown = coro__fault_injected() ? NULL : realloc(co->cleanups, capacity * sizeof *grown);
         if (grown == NULL)
             return ENOMEM;
         co->cleanups = grown;

@@ -1,6 +1,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_STACK with -std=c11 */
 
 #include "stack.h"
+#include "fault.h"
 #include "sanitizer.h"
 
 #include <errno.h>
@@ -80,13 +81,15 @@ static int map_stack(struct coro__stack *s, size_t size)
 
     if (size > SIZE_MAX - guard)
         return ENOMEM;
-    mapping = mmap(NULL, guard + size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    mapping = coro__fault_injected() ? MAP_FAILED
+                                     : mmap(NULL, guard + size, PROT_READ | PROT_WRITE,
+                                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (mapping == MAP_FAILED)
         return ENOMEM;
     /* Stacks grow down: the guard goes at the low end. This splits the
-     * mapping in two, which is what costs a map entry per stack. */
-    if (mprotect(mapping, guard, PROT_NONE) != 0) {
+     * mapping in two, which is what costs a map entry per stack, and fails
+     * with ENOMEM at the kernel's limit of map entries. */
+    if (coro__fault_injected() || mprotect(mapping, guard, PROT_NONE) != 0) {
         munmap(mapping, guard + size);
         return ENOMEM;
     }

@@ -1,0 +1,27 @@
+/*
+ * Fault injection for the tests: each allocation and mapping that can fail
+ * asks coro__fault_injected() first. The library as built for users has no
+ * hook (the call folds to false); the tests build a copy with
+ * CORO_FAULT_INJECTION defined and set the countdown.
+ */
+#ifndef CORO_FAULT_H
+#define CORO_FAULT_H
+
+#include <stdbool.h>
+
+#ifdef CORO_FAULT_INJECTION
+/* Operations left before one fails: 0 never fails; N fails the Nth from now. */
+extern unsigned long coro__fault_countdown;
+
+static inline bool coro__fault_injected(void)
+{
+    return coro__fault_countdown != 0 && --coro__fault_countdown == 0;
+}
+#else
+static inline bool coro__fault_injected(void)
+{
+    return false;
+}
+#endif
+
+#endif /* CORO_FAULT_H */

@@ -1,0 +1,214 @@
+/*
+ * Out of memory, injected at each allocation and mapping, and the kernel's
+ * real limit on memory mappings: ENOMEM, nothing leaked (the ASan and
+ * valgrind jobs check), and the library keeps working after.
+ */
+#include "test_support.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifdef CORO_HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+/* The countdown of src/fault.h, which this suite's copy of the library reads. */
+unsigned long coro__fault_countdown;
+
+static void *counting_body(coro_t *co, void *arg)
+{
+    intptr_t n = PTR_TO_INT(arg);
+
+    for (intptr_t i = 0; i < n; i++)
+        coro_yield(co, INT_TO_PTR(i));
+    return INT_TO_PTR(-1);
+}
+
+/* A coroutine created now works: yields 0..2, returns -1, is destroyed. */
+static void assert_library_works(void)
+{
+    coro_t *co = coro_create(counting_body, INT_TO_PTR(3), 0);
+
+    assert_non_null(co);
+    for (intptr_t i = 0; i < 3; i++)
+        assert_int_equal(PTR_TO_INT(coro_next(co)), i);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), -1);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* Fails each fallible step of coro_create in turn; returns how many there were. */
+static unsigned long fail_each_create_step(size_t stack_size)
+{
+    unsigned long step;
+
+    for (step = 1;; step++) {
+        coro_t *co;
+
+        coro__fault_countdown = step;
+        errno = 0;
+        co = coro_create(counting_body, INT_TO_PTR(1), stack_size);
+        if (co != NULL) {
+            /* No step was left to fail: the countdown did not run out. */
+            assert_int_not_equal(coro__fault_countdown, 0);
+            coro__fault_countdown = 0;
+            assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
+            assert_int_equal(coro_destroy(co), 0);
+            return step - 1;
+        }
+        assert_int_equal(errno, ENOMEM);
+        assert_int_equal(coro__fault_countdown, 0);
+    }
+}
+
+/* Every allocation and mapping of a create with a fresh stack fails cleanly:
+ * the block, the stack mapping and the guard page. */
+static void test_faults_create_fresh_stack_each_step(void **state)
+{
+    (void)state;
+    /* A size no other test uses, so that no pooled stack fits it. */
+    assert_int_equal(fail_each_create_step(CORO_MIN_STACK_SIZE + 3 * 4096), 3);
+    assert_library_works();
+}
+
+/* With a stack waiting in the pool, only the block allocation can fail. */
+static void test_faults_create_pooled_stack_each_step(void **state)
+{
+    coro_t *co = coro_create(counting_body, INT_TO_PTR(1), CORO_MIN_STACK_SIZE + 5 * 4096);
+
+    (void)state;
+    assert_non_null(co);
+    assert_int_equal(coro_destroy(co), 0); /* its stack goes to the pool */
+    assert_int_equal(fail_each_create_step(CORO_MIN_STACK_SIZE + 5 * 4096), 1);
+    assert_library_works();
+}
+
+struct defer_log {
+    int order[8];
+    int count;
+};
+
+static struct defer_log *current_log;
+
+static void log_cleanup(void *arg)
+{
+    current_log->order[current_log->count++] = (int)PTR_TO_INT(arg);
+}
+
+static void *defer_body(coro_t *co, void *arg)
+{
+    int first_failure, later;
+
+    (void)arg;
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(coro_defer(co, log_cleanup, INT_TO_PTR(i)), 0);
+    /* The fifth needs more room: that allocation fails. */
+    coro__fault_countdown = 1;
+    first_failure = coro_defer(co, log_cleanup, INT_TO_PTR(99));
+    coro__fault_countdown = 0;
+    later = coro_defer(co, log_cleanup, INT_TO_PTR(5));
+    coro_yield(co, INT_TO_PTR(first_failure));
+    return INT_TO_PTR(later);
+}
+
+/* A coro_defer() that cannot grow its list fails with ENOMEM and registers
+ * nothing; the cleanups before it and after it still run, last first. */
+static void test_faults_defer_enomem_registers_nothing(void **state)
+{
+    struct defer_log log = {{0}, 0};
+    coro_t *co = coro_create(defer_body, NULL, 0);
+
+    (void)state;
+    current_log = &log;
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), ENOMEM);
+    assert_int_equal(log.count, 0);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 0); /* the later defer succeeded */
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(log.count, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(log.order[i], 5 - i);
+    assert_int_equal(coro_destroy(co), 0);
+    current_log = NULL;
+}
+
+static long read_max_map_count(void)
+{
+    FILE *file = fopen("/proc/sys/vm/max_map_count", "r");
+    long value = -1;
+
+    if (file != NULL) {
+        if (fscanf(file, "%ld", &value) != 1)
+            value = -1;
+        fclose(file);
+    }
+    return value;
+}
+
+static void *touch_and_yield(coro_t *co, void *arg)
+{
+    volatile char local[1024];
+
+    local[0] = 7;
+    coro_yield(co, arg);
+    return INT_TO_PTR(local[0]);
+}
+
+/* Creating coroutines until the kernel's mapping limit stops it fails with
+ * ENOMEM, and every coroutine made before still runs and is destroyed. */
+static void test_faults_map_limit_is_enomem(void **state)
+{
+    long limit = read_max_map_count();
+    size_t cap, count = 0;
+    coro_t **all;
+
+    (void)state;
+    /* valgrind's own table of mappings is smaller than the kernel's; a
+     * raised kernel limit would make this test slow and big. */
+    if (RUNNING_ON_VALGRIND || limit <= 0 || limit > 100000)
+        skip();
+    cap = (size_t)limit;
+    all = calloc(cap, sizeof *all); /* before the limit is reached */
+    assert_non_null(all);
+    for (;;) {
+        coro_t *co;
+
+        assert_true(count < cap); /* each stack costs at least one mapping */
+        errno = 0;
+        co = coro_create(touch_and_yield, INT_TO_PTR(count), CORO_MIN_STACK_SIZE);
+        if (co == NULL) {
+            assert_int_equal(errno, ENOMEM);
+            break;
+        }
+        all[count++] = co;
+    }
+    printf("# coro_create failed with ENOMEM after %zu coroutines (vm.max_map_count %ld)\n",
+           count, limit);
+    /* Two mappings a stack: about half the limit, less what the process had. */
+    assert_true(count > (size_t)limit / 4);
+    assert_true(count <= (size_t)limit / 2);
+
+    for (size_t i = 0; i < count; i++)
+        assert_int_equal(PTR_TO_INT(coro_next(all[i])), (intptr_t)i);
+    for (size_t i = 0; i < count; i++) {
+        assert_int_equal(PTR_TO_INT(coro_next(all[i])), 7);
+        assert_int_equal(coro_destroy(all[i]), 0);
+    }
+    free(all);
+    assert_library_works();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_faults_create_fresh_stack_each_step),
+        cmocka_unit_test(test_faults_create_pooled_stack_each_step),
+        cmocka_unit_test(test_faults_defer_enomem_registers_nothing),
+        cmocka_unit_test(test_faults_map_limit_is_enomem),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

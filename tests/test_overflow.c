@@ -1,0 +1,311 @@
+/*
+ * Stack overflows are caught at the guard page and named on stderr. Each
+ * test runs the crash in a forked child and reads its stderr and status.
+ */
+#define _DEFAULT_SOURCE /* sigaltstack, SA_ONSTACK */
+
+#include "test_support.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct child_result {
+    int status;
+    char out[512]; /* what the child wrote on stdout */
+    char err[4096]; /* and on stderr */
+};
+
+static void read_all(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    ssize_t n;
+
+    while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+}
+
+/* Runs fn in a forked child and collects its exit status and output. */
+static void run_child(void (*fn)(void), struct child_result *result)
+{
+    int out[2], err[2];
+    pid_t pid;
+
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(err), 0);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The child is a program of its own, without cmocka's handlers. */
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        close(out[0]);
+        close(err[0]);
+        fn();
+        _exit(0);
+    }
+    close(out[1]);
+    close(err[1]);
+    read_all(out[0], result->out, sizeof result->out);
+    read_all(err[0], result->err, sizeof result->err);
+    close(out[0]);
+    close(err[0]);
+    assert_int_equal(waitpid(pid, &result->status, 0), pid);
+}
+
+/* libcoro installs its handler only over SIG_DFL. Under a sanitizer, whose
+ * runtime owns SIGSEGV from the start and reports overflows its own way,
+ * main() finds it taken and the tests of libcoro's report are skipped. */
+static int segv_default_at_start;
+
+static int segv_is_default(void)
+{
+    return segv_default_at_start;
+}
+
+/* Never reached: keeps the compiler from calling the recursion infinite. */
+static volatile int recursion_limit = -1;
+
+static int recurse(int depth)
+{
+    volatile char frame[256];
+
+    if (depth == recursion_limit)
+        return 0;
+    frame[0] = (char)depth;
+    return recurse(depth + 1) + frame[0];
+}
+
+static void *overflowing_body(coro_t *co, void *arg)
+{
+    (void)co;
+    (void)arg;
+    return INT_TO_PTR(recurse(0));
+}
+
+static void overflow_with_stack(size_t stack_size)
+{
+    coro_t *co = coro_create(overflowing_body, NULL, stack_size);
+
+    printf("%p\n", (void *)co);
+    fflush(stdout);
+    coro_next(co);
+}
+
+static void overflow_min_stack(void)
+{
+    overflow_with_stack(CORO_MIN_STACK_SIZE);
+}
+
+static void overflow_default_stack(void)
+{
+    overflow_with_stack(0);
+}
+
+/* The message names the coroutine (as %p prints it) and its stack size. */
+static void assert_overflow_report(const struct child_result *result, size_t stack_size)
+{
+    char expected[128];
+
+    snprintf(expected, sizeof expected, "libcoro: stack overflow in coroutine %.*s (stack %zu bytes)\n",
+             (int)strcspn(result->out, "\n"), result->out, stack_size);
+    assert_true(WIFSIGNALED(result->status));
+    assert_int_equal(WTERMSIG(result->status), SIGABRT);
+    assert_non_null(strstr(result->err, expected));
+}
+
+/* An overflow of a minimum-size stack aborts with the one-line report. */
+static void test_overflow_min_stack_is_named(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(overflow_min_stack, &result);
+    assert_overflow_report(&result, CORO_MIN_STACK_SIZE);
+}
+
+/* The default stack reports its size as 65536 bytes. */
+static void test_overflow_default_stack_is_named(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(overflow_default_stack, &result);
+    assert_overflow_report(&result, CORO_DEFAULT_STACK_SIZE);
+}
+
+static void *resume_overflowing_child(coro_t *co, void *arg)
+{
+    coro_t *inner = coro_create(overflowing_body, NULL, 32u * 1024u);
+
+    (void)co;
+    (void)arg;
+    printf("%p\n", (void *)inner);
+    fflush(stdout);
+    coro_next(inner);
+    return NULL;
+}
+
+static void overflow_nested(void)
+{
+    coro_t *outer = coro_create(resume_overflowing_child, NULL, 0);
+
+    coro_next(outer);
+}
+
+/* In nested coroutines the report names the one that overflowed. */
+static void test_overflow_nested_names_inner(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(overflow_nested, &result);
+    assert_overflow_report(&result, 32u * 1024u);
+}
+
+static void *overflow_thread_main(void *arg)
+{
+    (void)arg;
+    overflow_min_stack();
+    return NULL;
+}
+
+static void overflow_on_thread(void)
+{
+    pthread_t thread;
+
+    if (pthread_create(&thread, NULL, overflow_thread_main, NULL) == 0)
+        pthread_join(thread, NULL);
+}
+
+/* A thread that runs coroutines gets an alternate signal stack too. */
+static void test_overflow_on_second_thread_is_named(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(overflow_on_thread, &result);
+    assert_overflow_report(&result, CORO_MIN_STACK_SIZE);
+}
+
+static void *null_write_body(coro_t *co, void *arg)
+{
+    (void)co;
+    *(volatile int *)arg = 1;
+    return NULL;
+}
+
+static void fault_inside_coroutine(void)
+{
+    coro_t *co = coro_create(null_write_body, NULL, 0);
+
+    coro_next(co);
+}
+
+/* A fault that is not an overflow dies as it would without libcoro. */
+static void test_overflow_other_fault_keeps_default(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(fault_inside_coroutine, &result);
+    assert_true(WIFSIGNALED(result.status));
+    assert_int_equal(WTERMSIG(result.status), SIGSEGV);
+    assert_null(strstr(result.err, "libcoro"));
+}
+
+static void overflow_opted_out(void)
+{
+    setenv("CORO_NO_SIGNAL_HANDLER", "1", 1);
+    overflow_min_stack();
+}
+
+/* CORO_NO_SIGNAL_HANDLER leaves SIGSEGV alone: a plain crash, no report. */
+static void test_overflow_opt_out_by_environment(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(overflow_opted_out, &result);
+    assert_true(WIFSIGNALED(result.status));
+    assert_int_equal(WTERMSIG(result.status), SIGSEGV);
+    assert_null(strstr(result.err, "libcoro"));
+}
+
+static void own_handler(int sig)
+{
+    (void)sig;
+    _exit(42);
+}
+
+static void fault_with_own_handler(void)
+{
+    static char alt_stack[64 * 1024];
+    stack_t alt = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack};
+    struct sigaction action, after;
+    coro_t *co;
+
+    memset(&action, 0, sizeof action);
+    action.sa_handler = own_handler;
+    action.sa_flags = SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    sigaltstack(&alt, NULL);
+    sigaction(SIGSEGV, &action, NULL);
+    co = coro_create(overflowing_body, NULL, 0);
+    /* Creating a coroutine is when libcoro looks at the dispositions. */
+    sigaction(SIGSEGV, NULL, &after);
+    if (after.sa_handler != own_handler)
+        _exit(43);
+    coro_next(co);
+}
+
+/* A program's own SIGSEGV handler is kept and gets the overflow. */
+static void test_overflow_program_handler_is_kept(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    run_child(fault_with_own_handler, &result);
+    assert_true(WIFEXITED(result.status));
+    assert_int_equal(WEXITSTATUS(result.status), 42);
+    assert_null(strstr(result.err, "libcoro"));
+}
+
+int main(void)
+{
+    struct sigaction at_start;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_overflow_min_stack_is_named),
+        cmocka_unit_test(test_overflow_default_stack_is_named),
+        cmocka_unit_test(test_overflow_nested_names_inner),
+        cmocka_unit_test(test_overflow_on_second_thread_is_named),
+        cmocka_unit_test(test_overflow_other_fault_keeps_default),
+        cmocka_unit_test(test_overflow_opt_out_by_environment),
+        cmocka_unit_test(test_overflow_program_handler_is_kept),
+    };
+
+    /* Before cmocka installs its own handlers for the tests' duration. */
+    segv_default_at_start = sigaction(SIGSEGV, NULL, &at_start) == 0 &&
+                            !(at_start.sa_flags & SA_SIGINFO) && at_start.sa_handler == SIG_DFL;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
