@@ -149,9 +149,12 @@ CORO_API int coro_close(coro_t *co);
 
 /*
  * coro_defer: registers fn(arg) to run when co ends in any way (its body
- * returns, or it is closed), last registered first, on co's own stack, so
- * arg may point at the body's locals. A cleanup cannot yield (coro_yield()
- * fails there with ECANCELED). Only from inside co.
+ * returns, or it is closed), last registered first, on co's own stack. When
+ * co is closed while suspended, every frame of its body is still live, so arg
+ * may point at the body's locals; when the body returns, the cleanups run
+ * after it, and its locals are gone: a cleanup that must also run then takes
+ * memory that outlives the body. A cleanup cannot yield (coro_yield() fails
+ * there with ECANCELED). Only from inside co.
  * Returns 0, or EINVAL (co or fn is NULL), EPERM (co is not the running
  * coroutine), ENOMEM (nothing registered).
  */
