@@ -1,0 +1,503 @@
+/*
+ * Values: what travels through coro_next(), coro_send(), coro_resume() and
+ * coro_yield(), with Python's generator rules for a coroutine that has not
+ * started, one that is executing and one that is exhausted.
+ *
+ * Bodies record what they observe and the tests assert afterwards, outside
+ * any coroutine: a failing cmocka assertion inside a body would jump off the
+ * coroutine's stack.
+ */
+#include "test_support.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define SENTINEL INT_TO_PTR(0x5eed)
+
+/* What a body received: its yields' return values, in order. */
+struct log {
+    void *got[128];
+    int count;
+    int ran;
+};
+
+static void log_add(struct log *l, void *value)
+{
+    if (l->count < (int)(sizeof l->got / sizeof l->got[0]))
+        l->got[l->count++] = value;
+}
+
+/* Yields 10, 20, 30, logging what each yield returns, then returns 99. */
+static void *three_body(coro_t *co, void *arg)
+{
+    struct log *l = arg;
+
+    l->ran = 1;
+    log_add(l, coro_yield(co, INT_TO_PTR(10)));
+    log_add(l, coro_yield(co, INT_TO_PTR(20)));
+    log_add(l, coro_yield(co, INT_TO_PTR(30)));
+    return INT_TO_PTR(99);
+}
+
+static void test_values_next_returns_yields(void **state)
+{
+    /* Each coro_next() returns the next yielded value; each pending yield
+     * returns NULL. */
+    struct log l;
+    coro_t *co;
+
+    (void)state;
+    memset(&l, 0, sizeof l);
+    co = coro_create(three_body, &l, 0);
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 10);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 20);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 30);
+    assert_int_equal(l.count, 2);
+    assert_null(l.got[0]);
+    assert_null(l.got[1]);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+static void test_values_send_reaches_yield(void **state)
+{
+    /* Each coro_send() returns the next yield, and the value sent is what the
+     * pending coro_yield() returns inside. */
+    struct log l;
+    coro_t *co;
+
+    (void)state;
+    memset(&l, 0, sizeof l);
+    co = coro_create(three_body, &l, 0);
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_send(co, NULL)), 10);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(1))), 20);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(2))), 30);
+    assert_int_equal(l.count, 2);
+    assert_int_equal(PTR_TO_INT(l.got[0]), 1);
+    assert_int_equal(PTR_TO_INT(l.got[1]), 2);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+static void test_values_return_value(void **state)
+{
+    /* The last coro_send() returns the body's return value and the status is
+     * DEAD; after each yield it is SUSPENDED. */
+    struct log l;
+    coro_t *co;
+
+    (void)state;
+    memset(&l, 0, sizeof l);
+    co = coro_create(three_body, &l, 0);
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_send(co, NULL)), 10);
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(1))), 20);
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(2))), 30);
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(3))), 99);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(l.count, 3);
+    assert_int_equal(PTR_TO_INT(l.got[2]), 3);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* Yields NULL, then returns NULL. */
+static void *null_body(coro_t *co, void *arg)
+{
+    struct log *l = arg;
+
+    log_add(l, coro_yield(co, NULL));
+    return NULL;
+}
+
+static void test_values_null_is_a_value(void **state)
+{
+    /* A yielded or returned NULL is a value: coro_resume() returns 0 with
+     * *out NULL, and the status tells a yield from a return. */
+    struct log l;
+    void *out = SENTINEL;
+    coro_t *co;
+
+    (void)state;
+    memset(&l, 0, sizeof l);
+    co = coro_create(null_body, &l, 0);
+    assert_non_null(co);
+    assert_int_equal(coro_resume(co, NULL, &out), 0);
+    assert_null(out);
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+
+    out = SENTINEL;
+    assert_int_equal(coro_resume(co, INT_TO_PTR(5), &out), 0);
+    assert_null(out);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(l.count, 1);
+    assert_int_equal(PTR_TO_INT(l.got[0]), 5);
+
+    /* Now NULL means an error, which only coro_resume() tells apart. */
+    out = SENTINEL;
+    assert_int_equal(coro_resume(co, NULL, &out), ESRCH);
+    assert_ptr_equal(out, SENTINEL);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+static void test_values_resume_out_null(void **state)
+{
+    /* coro_resume() with out NULL still resumes and delivers the value sent. */
+    struct log l;
+    coro_t *co;
+
+    (void)state;
+    memset(&l, 0, sizeof l);
+    co = coro_create(three_body, &l, 0);
+    assert_non_null(co);
+    assert_int_equal(coro_resume(co, NULL, NULL), 0);
+    assert_int_equal(l.ran, 1);
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+    assert_int_equal(coro_resume(co, INT_TO_PTR(7), NULL), 0);
+    assert_int_equal(l.count, 1);
+    assert_int_equal(PTR_TO_INT(l.got[0]), 7);
+    /* The value skipped (20) is gone: the next one is 30. */
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(8))), 30);
+    assert_int_equal(coro_resume(co, INT_TO_PTR(9), NULL), 0);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(l.count, 3);
+    assert_int_equal(PTR_TO_INT(l.got[2]), 9);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* coro.h's running sum. */
+static void *running_sum(coro_t *co, void *arg)
+{
+    long sum = 0;
+
+    (void)arg;
+    for (;;)
+        sum += (long)PTR_TO_INT(coro_yield(co, INT_TO_PTR(sum)));
+    return NULL;
+}
+
+static void test_values_running_sum(void **state)
+{
+    /* The running sum from coro.h: next 0, send 2 -> 2, send 3 -> 5. */
+    coro_t *co;
+
+    (void)state;
+    co = coro_create(running_sum, NULL, 0);
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(2))), 2);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(3))), 5);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(-5))), 0);
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+#if defined(__GNUC__)
+#define TEST_NOINLINE __attribute__((noinline))
+#else
+#define TEST_NOINLINE
+#endif
+
+/* Yields depth at the bottom of depth nested calls, then adds what it got
+ * back to what every level adds on the way out. */
+static TEST_NOINLINE long yield_deep(coro_t *co, int depth, int level)
+{
+    volatile int here = level;
+
+    if (level == depth)
+        return (long)PTR_TO_INT(coro_yield(co, INT_TO_PTR(depth)));
+    return yield_deep(co, depth, level + 1) + here;
+}
+
+static void *deep_body(coro_t *co, void *arg)
+{
+    long total = 0;
+
+    (void)arg;
+    for (int depth = 1; depth <= 8; depth++)
+        total += yield_deep(co, depth, 0);
+    return INT_TO_PTR(total);
+}
+
+static void test_values_yield_from_depth(void **state)
+{
+    /* A yield several ordinary calls deep hands its value out and gets the
+     * sent value back at that depth (stackful). */
+    long expected = 0;
+    coro_t *co;
+
+    (void)state;
+    co = coro_create(deep_body, NULL, 0);
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
+    for (int depth = 1; depth <= 8; depth++) {
+        void *out = NULL;
+
+        /* levels 0..depth-1 add themselves, the bottom adds what is sent */
+        expected += (long)depth * (depth - 1) / 2 + 100 * depth;
+        assert_int_equal(coro_resume(co, INT_TO_PTR(100 * depth), &out), 0);
+        if (depth < 8) {
+            assert_int_equal(coro_status(co), CORO_SUSPENDED);
+            assert_int_equal(PTR_TO_INT(out), depth + 1);
+        } else {
+            assert_int_equal(coro_status(co), CORO_DEAD);
+            assert_int_equal(PTR_TO_INT(out), expected);
+        }
+    }
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* Yields 0..count-1, then returns count. */
+static void *range_body(coro_t *co, void *arg)
+{
+    intptr_t count = PTR_TO_INT(arg);
+
+    for (intptr_t i = 0; i < count; i++)
+        coro_yield(co, INT_TO_PTR(i));
+    return INT_TO_PTR(count);
+}
+
+static void test_values_generator_loop(void **state)
+{
+    /* A generator of 100 values consumed in a loop until DEAD gives them all,
+     * in order, then its return value. */
+    intptr_t expected = 0;
+    void *value;
+    coro_t *co;
+
+    (void)state;
+    co = coro_create(range_body, INT_TO_PTR(100), 0);
+    assert_non_null(co);
+    for (;;) {
+        value = coro_next(co);
+        if (coro_status(co) == CORO_DEAD)
+            break;
+        assert_int_equal(PTR_TO_INT(value), expected);
+        expected++;
+    }
+    assert_int_equal(expected, 100);
+    assert_int_equal(PTR_TO_INT(value), 100);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+static void test_values_independent_generators(void **state)
+{
+    /* Two generators of the same body, interleaved, keep their own state. */
+    coro_t *a, *b;
+
+    (void)state;
+    a = coro_create(running_sum, NULL, 0);
+    b = coro_create(running_sum, NULL, 0);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(PTR_TO_INT(coro_next(a)), 0);
+    assert_int_equal(PTR_TO_INT(coro_next(b)), 0);
+    assert_int_equal(PTR_TO_INT(coro_send(a, INT_TO_PTR(1))), 1);
+    assert_int_equal(PTR_TO_INT(coro_send(b, INT_TO_PTR(100))), 100);
+    assert_int_equal(PTR_TO_INT(coro_send(a, INT_TO_PTR(2))), 3);
+    assert_int_equal(PTR_TO_INT(coro_send(b, INT_TO_PTR(200))), 300);
+    assert_int_equal(coro_destroy(a), 0);
+    assert_int_equal(PTR_TO_INT(coro_send(b, INT_TO_PTR(1))), 301);
+    assert_int_equal(coro_destroy(b), 0);
+}
+
+/* Yields a pointer to its local counter, then returns what the caller
+ * wrote into it. */
+static void *local_body(coro_t *co, void *arg)
+{
+    long local = 1;
+
+    (void)arg;
+    coro_yield(co, &local);
+    return INT_TO_PTR(local);
+}
+
+static void test_values_pointer_to_body_local(void **state)
+{
+    /* A yielded pointer to a body's local stays valid while it is suspended:
+     * the caller's write through it is what the body sees. */
+    long *p;
+    coro_t *co;
+
+    (void)state;
+    co = coro_create(local_body, NULL, 0);
+    assert_non_null(co);
+    p = coro_next(co);
+    assert_non_null(p);
+    assert_int_equal(*p, 1);
+    *p = 1234;
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 1234);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+static void test_values_send_to_created(void **state)
+{
+    /* A non-NULL send to a CREATED coroutine fails with EINVAL and changes
+     * nothing; it then starts normally with NULL. */
+    struct log l;
+    void *out = SENTINEL;
+    coro_t *co;
+
+    (void)state;
+    memset(&l, 0, sizeof l);
+    co = coro_create(three_body, &l, 0);
+    assert_non_null(co);
+
+    errno = 0;
+    assert_null(coro_send(co, INT_TO_PTR(1)));
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(coro_status(co), CORO_CREATED);
+    assert_int_equal(coro_resume(co, INT_TO_PTR(2), &out), EINVAL);
+    assert_ptr_equal(out, SENTINEL);
+    assert_int_equal(coro_status(co), CORO_CREATED);
+    assert_int_equal(l.ran, 0);
+
+    assert_int_equal(PTR_TO_INT(coro_send(co, NULL)), 10);
+    assert_int_equal(l.ran, 1);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(3))), 20);
+    assert_int_equal(l.count, 1);
+    assert_int_equal(PTR_TO_INT(l.got[0]), 3);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* What a body saw when it tried to resume itself. */
+struct self_resume {
+    void *send_result;
+    int send_errno;
+    void *next_result;
+    int next_errno;
+    int resume_error;
+    void *resume_out;
+    enum coro_status status;
+};
+
+static void *self_resume_body(coro_t *co, void *arg)
+{
+    struct self_resume *r = arg;
+
+    errno = 0;
+    r->send_result = coro_send(co, INT_TO_PTR(1));
+    r->send_errno = errno;
+    errno = 0;
+    r->next_result = coro_next(co);
+    r->next_errno = errno;
+    r->resume_out = SENTINEL;
+    r->resume_error = coro_resume(co, INT_TO_PTR(2), &r->resume_out);
+    r->status = coro_status(co);
+    /* Still a working generator. */
+    return coro_yield(co, INT_TO_PTR(11));
+}
+
+static void test_values_already_executing(void **state)
+{
+    /* A body resuming itself gets EBUSY (Python: "generator already
+     * executing") and carries on unharmed. */
+    struct self_resume r;
+    coro_t *co;
+
+    (void)state;
+    memset(&r, 0, sizeof r);
+    co = coro_create(self_resume_body, &r, 0);
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 11);
+    assert_null(r.send_result);
+    assert_int_equal(r.send_errno, EBUSY);
+    assert_null(r.next_result);
+    assert_int_equal(r.next_errno, EBUSY);
+    assert_int_equal(r.resume_error, EBUSY);
+    assert_ptr_equal(r.resume_out, SENTINEL);
+    assert_int_equal(r.status, CORO_RUNNING);
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(12))), 12);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* Resuming co, DEAD, fails with ESRCH by every entry point; nothing runs. */
+static void check_exhausted(coro_t *co, const struct log *l)
+{
+    int count = l->count;
+    void *out = SENTINEL;
+
+    errno = 0;
+    assert_null(coro_send(co, INT_TO_PTR(1)));
+    assert_int_equal(errno, ESRCH);
+    errno = 0;
+    assert_null(coro_next(co));
+    assert_int_equal(errno, ESRCH);
+    assert_int_equal(coro_resume(co, NULL, &out), ESRCH);
+    assert_ptr_equal(out, SENTINEL);
+    assert_int_equal(coro_resume(co, INT_TO_PTR(1), &out), ESRCH);
+    assert_ptr_equal(out, SENTINEL);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(l->count, count);
+}
+
+static void test_values_exhausted(void **state)
+{
+    /* Resuming a coroutine whose body returned fails with ESRCH (Python's
+     * StopIteration), with *out untouched. */
+    struct log l;
+    coro_t *co;
+
+    (void)state;
+    memset(&l, 0, sizeof l);
+    co = coro_create(three_body, &l, 0);
+    assert_non_null(co);
+    for (int i = 0; i < 4; i++)
+        coro_next(co);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    check_exhausted(co, &l);
+    check_exhausted(co, &l); /* and again: it stays exhausted */
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+static void test_values_exhausted_after_close(void **state)
+{
+    /* Resuming a closed coroutine, started or not, fails with ESRCH. */
+    struct log l;
+    coro_t *co;
+
+    (void)state;
+    memset(&l, 0, sizeof l);
+    co = coro_create(three_body, &l, 0);
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 10);
+    assert_int_equal(coro_close(co), 0);
+    check_exhausted(co, &l);
+    assert_int_equal(l.count, 0);
+    assert_int_equal(coro_destroy(co), 0);
+
+    memset(&l, 0, sizeof l);
+    co = coro_create(three_body, &l, 0);
+    assert_non_null(co);
+    assert_int_equal(coro_close(co), 0);
+    check_exhausted(co, &l);
+    assert_int_equal(l.ran, 0);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_values_next_returns_yields),
+        cmocka_unit_test(test_values_send_reaches_yield),
+        cmocka_unit_test(test_values_return_value),
+        cmocka_unit_test(test_values_null_is_a_value),
+        cmocka_unit_test(test_values_resume_out_null),
+        cmocka_unit_test(test_values_running_sum),
+        cmocka_unit_test(test_values_yield_from_depth),
+        cmocka_unit_test(test_values_generator_loop),
+        cmocka_unit_test(test_values_independent_generators),
+        cmocka_unit_test(test_values_pointer_to_body_local),
+        cmocka_unit_test(test_values_send_to_created),
+        cmocka_unit_test(test_values_already_executing),
+        cmocka_unit_test(test_values_exhausted),
+        cmocka_unit_test(test_values_exhausted_after_close),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
