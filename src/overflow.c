@@ -85,12 +85,13 @@ static void on_fault(int sig, siginfo_t *info, void *ucontext)
         }
     }
 
-    /* Not ours: put back what the program had, and let the fault happen
-     * again under it (the kernel re-runs the faulting instruction; a
-     * signal sent by kill() is raised again instead). */
+    /* Not ours: put back what the program had (SIG_DFL, or the handler
+     * would not be ours) and raise the signal again; it is delivered as
+     * this handler returns, before the faulting instruction could re-run.
+     * Relying on the re-run alone fails for signals sent with kill(), and
+     * under valgrind, which does not re-run it. */
     sigaction(sig, &previous[watched_index(sig)], NULL);
-    if (info->si_code <= 0)
-        raise(sig);
+    raise(sig);
 }
 
 static bool opted_out(void)

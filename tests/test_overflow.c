@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,7 +205,7 @@ static void test_overflow_on_second_thread_is_named(void **state)
     assert_overflow_report(&result, CORO_MIN_STACK_SIZE);
 }
 
-static void *null_write_body(coro_t *co, void *arg)
+static void *write_through_body(coro_t *co, void *arg)
 {
     (void)co;
     *(volatile int *)arg = 1;
@@ -213,8 +214,13 @@ static void *null_write_body(coro_t *co, void *arg)
 
 static void fault_inside_coroutine(void)
 {
-    coro_t *co = coro_create(null_write_body, NULL, 0);
+    /* A page made as a guard page is (memcheck then leaves the fault to
+     * the kernel), but no coroutine's. */
+    void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    coro_t *co;
 
+    mprotect(page, 4096, PROT_NONE);
+    co = coro_create(write_through_body, page, 0);
     coro_next(co);
 }
 
@@ -227,6 +233,36 @@ static void test_overflow_other_fault_keeps_default(void **state)
     if (!segv_is_default())
         skip();
     run_child(fault_inside_coroutine, &result);
+    assert_true(WIFSIGNALED(result.status));
+    assert_int_equal(WTERMSIG(result.status), SIGSEGV);
+    assert_null(strstr(result.err, "libcoro"));
+}
+
+static void *raise_body(coro_t *co, void *arg)
+{
+    (void)co;
+    (void)arg;
+    raise(SIGSEGV);
+    return NULL;
+}
+
+static void raise_inside_coroutine(void)
+{
+    coro_t *co = coro_create(raise_body, NULL, 0);
+
+    coro_next(co);
+}
+
+/* A SIGSEGV sent by raise() (no fault at all) is not taken for an overflow
+ * and still kills the program. */
+static void test_overflow_sent_signal_keeps_default(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(raise_inside_coroutine, &result);
     assert_true(WIFSIGNALED(result.status));
     assert_int_equal(WTERMSIG(result.status), SIGSEGV);
     assert_null(strstr(result.err, "libcoro"));
@@ -300,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_overflow_nested_names_inner),
         cmocka_unit_test(test_overflow_on_second_thread_is_named),
         cmocka_unit_test(test_overflow_other_fault_keeps_default),
+        cmocka_unit_test(test_overflow_sent_signal_keeps_default),
         cmocka_unit_test(test_overflow_opt_out_by_environment),
         cmocka_unit_test(test_overflow_program_handler_is_kept),
     };
