@@ -4,7 +4,7 @@
  * rt_sigprocmask system call; in exchange each coroutine keeps its own mask
  * and glibc manages shadow stacks where the CPU and kernel enable them.
  */
-#define _XOPEN_SOURCE 700 /* ucontext in glibc */
+#define _GNU_SOURCE /* ucontext in glibc, and its x86 __fpregs_mem */
 
 #include "context.h"
 #include "sanitizer.h"
@@ -13,6 +13,7 @@
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <ucontext.h>
 
 struct coro__context {
@@ -66,13 +67,44 @@ static void trampoline(int hi, int lo)
     abort();
 }
 
+/*
+ * makecontext() needs a context that getcontext() filled, and getcontext()
+ * is a system call (it reads the signal mask). Where the layout is known,
+ * each thread fills one template and new contexts copy it: a coroutine then
+ * starts with the signal mask its creating thread had when it first created
+ * one. glibc's x86 ucontext_t points into itself for the FPU state, so a
+ * copy is re-pointed at its own.
+ */
+#if defined(__GLIBC__) && (defined(__x86_64__) || defined(__i386__))
+static _Thread_local ucontext_t thread_template;
+static _Thread_local int thread_template_ready;
+
+static int fill_context(ucontext_t *uc)
+{
+    if (!thread_template_ready) {
+        if (getcontext(&thread_template) != 0)
+            return errno;
+        thread_template_ready = 1;
+    }
+    memcpy(uc, &thread_template, sizeof *uc);
+    uc->uc_mcontext.fpregs = &uc->__fpregs_mem;
+    return 0;
+}
+#else
+static int fill_context(ucontext_t *uc)
+{
+    return getcontext(uc) == 0 ? 0 : errno;
+}
+#endif
+
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
                        void (*entry)(void *), void *arg)
 {
     uintptr_t bits = (uintptr_t)ctx;
+    int error = fill_context(&ctx->uc);
 
-    if (getcontext(&ctx->uc) != 0)
-        return errno;
+    if (error != 0)
+        return error;
     ctx->uc.uc_stack.ss_sp = stack_lo;
     ctx->uc.uc_stack.ss_size = stack_size;
     ctx->uc.uc_stack.ss_flags = 0;
