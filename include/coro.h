@@ -8,10 +8,11 @@
  *
  *     static void *running_sum(coro_t *co, void *arg)
  *     {
- *         long sum = 0;
+ *         intptr_t sum = 0, increment;
  *         (void)arg;
- *         for (;;)
- *             sum += (long)(intptr_t)coro_yield(co, (void *)(intptr_t)sum);
+ *         while ((increment = (intptr_t)coro_yield(co, (void *)sum)) != 0)
+ *             sum += increment;
+ *         return (void *)sum;  // a send of 0 ends it
  *     }
  *
  *     coro_t *gen = coro_create(running_sum, NULL, 0);

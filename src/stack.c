@@ -7,22 +7,27 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 /*
- * Released stacks wait here for the next coroutine of the same size. Their
- * touched pages stay resident, so the pool is bounded in both count and
- * bytes; a stack that does not fit is unmapped at once.
+ * Released stacks wait here for the next coroutine of the same size, so that
+ * a warm create costs no system call and no page fault. Their touched pages
+ * stay resident, so the pool is bounded in count and bytes, and once no
+ * coroutine holds a stack (the program is idle of coroutines) it is trimmed
+ * to a few.
  */
 #define POOL_MAX_STACKS 64
 #define POOL_MAX_BYTES (8u * 1024u * 1024u)
+#define POOL_IDLE_STACKS 4
 
 static struct {
     pthread_mutex_t lock;
     struct coro__stack stacks[POOL_MAX_STACKS];
     size_t count;
     size_t bytes;
+    size_t in_use; /* handed out and not yet released */
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* glibc answers this from the auxiliary vector: no system call. */
@@ -52,6 +57,7 @@ static int take_from_pool(struct coro__stack *s, size_t size)
             *s = pool.stacks[i];
             pool.stacks[i] = pool.stacks[--pool.count];
             pool.bytes -= size;
+            pool.in_use++;
             found = 1;
             break;
         }
@@ -60,18 +66,12 @@ static int take_from_pool(struct coro__stack *s, size_t size)
     return found;
 }
 
-static int put_in_pool(const struct coro__stack *s)
+static void unmap_stack(const struct coro__stack *s)
 {
-    int kept = 0;
+    size_t guard = page_size();
 
-    pthread_mutex_lock(&pool.lock);
-    if (pool.count < POOL_MAX_STACKS && s->size <= POOL_MAX_BYTES - pool.bytes) {
-        pool.stacks[pool.count++] = *s;
-        pool.bytes += s->size;
-        kept = 1;
-    }
-    pthread_mutex_unlock(&pool.lock);
-    return kept;
+    coro__valgrind_stack_deregister(s->valgrind_id);
+    munmap((char *)s->lo - guard, guard + s->size);
 }
 
 static int map_stack(struct coro__stack *s, size_t size)
@@ -110,6 +110,9 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
 
         if (error != 0)
             return error;
+        pthread_mutex_lock(&pool.lock);
+        pool.in_use++;
+        pthread_mutex_unlock(&pool.lock);
     }
     /* Whatever ASan knew of this memory belongs to an earlier stack. */
     coro__asan_unpoison(s->lo, s->size);
@@ -118,14 +121,35 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
 
 void coro__stack_release(struct coro__stack *s)
 {
+    struct coro__stack surplus[POOL_MAX_STACKS];
+    size_t surplus_count = 0;
+    int kept = 0;
+
     if (s->lo == NULL)
         return;
-    if (!put_in_pool(s)) {
-        size_t guard = page_size();
-
-        coro__valgrind_stack_deregister(s->valgrind_id);
-        munmap((char *)s->lo - guard, guard + s->size);
+    pthread_mutex_lock(&pool.lock);
+    pool.in_use--;
+    if (pool.count < POOL_MAX_STACKS && s->size <= POOL_MAX_BYTES - pool.bytes) {
+        pool.stacks[pool.count++] = *s;
+        pool.bytes += s->size;
+        kept = 1;
     }
+    if (pool.in_use == 0 && pool.count > POOL_IDLE_STACKS) {
+        /* The oldest go: the front of the pool, coldest in the caches. */
+        surplus_count = pool.count - POOL_IDLE_STACKS;
+        memcpy(surplus, pool.stacks, surplus_count * sizeof surplus[0]);
+        memmove(pool.stacks, pool.stacks + surplus_count, POOL_IDLE_STACKS * sizeof surplus[0]);
+        pool.count = POOL_IDLE_STACKS;
+        for (size_t i = 0; i < surplus_count; i++)
+            pool.bytes -= surplus[i].size;
+    }
+    pthread_mutex_unlock(&pool.lock);
+
+    /* System calls outside the lock. */
+    if (!kept)
+        unmap_stack(s);
+    for (size_t i = 0; i < surplus_count; i++)
+        unmap_stack(&surplus[i]);
     s->lo = NULL;
     s->size = 0;
     s->valgrind_id = 0;

@@ -1,0 +1,1068 @@
+/*
+ * Threads: coroutines on several threads at once, coro_current() per
+ * thread, one coroutine handed from thread to thread (also while it is deep
+ * in nested calls or inside coro_yield_from()), a coroutine destroyed on
+ * another thread than the one that ran it, and concurrent creation and
+ * destruction through the shared stack pool.
+ *
+ * Threads only record what they see; the tests assert in the main thread
+ * after joining them (a cmocka assertion may only fail on the thread that
+ * runs the test). Threads meet through joins, barriers and a mutex with a
+ * condition variable: never through sleeps.
+ */
+#define _POSIX_C_SOURCE 200809L /* pthread barriers with -std=c11 */
+
+#include "test_support.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define THREADS 4
+
+/*
+ * glibc declares pthread_self() __attribute__((const)), so a compiler may
+ * reuse one call's result after a coro_yield() that moved the body to
+ * another thread. A call through a volatile pointer is always made afresh.
+ */
+static pthread_t (*volatile self_fn)(void) = pthread_self;
+
+static void start_threads(pthread_t *t, int n, void *(*fn)(void *), void *args, size_t arg_size)
+{
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, fn, (char *)args + (size_t)i * arg_size), 0);
+}
+
+static void join_threads(const pthread_t *t, int n)
+{
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+}
+
+/* ---- a relay: one coroutine resumed by several threads in turn ----------- */
+
+#define RELAY_MAX_STEPS 2000
+
+/* One resume (or the destroy) of the relay's coroutine, and what the thread
+ * that did it saw. */
+struct step {
+    intptr_t send;
+    int destroy; /* coro_destroy() instead of coro_resume() */
+    pthread_t by;
+    int error;
+    intptr_t out;
+    enum coro_status status_after;
+    coro_t *current_before, *current_after;
+};
+
+/*
+ * Step k runs on thread k % nthreads, strictly after step k - 1: the turn
+ * counter under the mutex orders them, so each step's thread sees all that
+ * the coroutine did on the thread before. All threads stay alive until the
+ * last step, so their pthread_t values are distinct.
+ */
+struct relay {
+    pthread_mutex_t lock;
+    pthread_cond_t turn_changed;
+    int turn;
+    int steps;
+    int nthreads;
+    coro_t *co;
+    /* What bodies note with relay_note(): */
+    int noted, bad_thread, bad_current, bad_status;
+    struct step step[RELAY_MAX_STEPS];
+};
+
+struct relay_seat {
+    struct relay *r;
+    int index;
+};
+
+/* Called by a body after each resume: is it on the thread that resumed it,
+ * and is expected the current coroutine? (The turn is stable here: only
+ * the thread running this step changes it, after the resume returns.) */
+static void relay_note(struct relay *r, coro_t *expected)
+{
+    if (!pthread_equal(self_fn(), r->step[r->turn].by))
+        r->bad_thread++;
+    if (coro_current() != expected)
+        r->bad_current++;
+    r->noted++;
+}
+
+static void *relay_thread(void *arg)
+{
+    struct relay_seat *seat = arg;
+    struct relay *r = seat->r;
+
+    for (int k = seat->index; k < r->steps; k += r->nthreads) {
+        struct step *s = &r->step[k];
+        void *out = NULL;
+
+        pthread_mutex_lock(&r->lock);
+        while (r->turn != k)
+            pthread_cond_wait(&r->turn_changed, &r->lock);
+        pthread_mutex_unlock(&r->lock);
+
+        s->by = pthread_self();
+        s->current_before = coro_current();
+        if (s->destroy) {
+            s->error = coro_destroy(r->co);
+        } else {
+            s->error = coro_resume(r->co, INT_TO_PTR(s->send), &out);
+            s->out = PTR_TO_INT(out);
+            s->status_after = coro_status(r->co);
+        }
+        s->current_after = coro_current();
+
+        pthread_mutex_lock(&r->lock);
+        r->turn++;
+        pthread_cond_broadcast(&r->turn_changed);
+        pthread_mutex_unlock(&r->lock);
+    }
+    return NULL;
+}
+
+static struct relay *relay_new(int steps, int nthreads)
+{
+    struct relay *r = calloc(1, sizeof *r);
+
+    assert_non_null(r);
+    assert_true(steps <= RELAY_MAX_STEPS);
+    assert_true(nthreads <= THREADS);
+    assert_int_equal(pthread_mutex_init(&r->lock, NULL), 0);
+    assert_int_equal(pthread_cond_init(&r->turn_changed, NULL), 0);
+    r->steps = steps;
+    r->nthreads = nthreads;
+    return r;
+}
+
+static void relay_run(struct relay *r)
+{
+    pthread_t t[THREADS];
+    struct relay_seat seats[THREADS];
+
+    for (int i = 0; i < r->nthreads; i++)
+        seats[i] = (struct relay_seat){r, i};
+    start_threads(t, r->nthreads, relay_thread, seats, sizeof seats[0]);
+    join_threads(t, r->nthreads);
+    assert_int_equal(r->turn, r->steps);
+}
+
+static void relay_free(struct relay *r)
+{
+    pthread_cond_destroy(&r->turn_changed);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+/* Every step succeeded, on a thread outside any coroutine before and after,
+ * and the steps ran on threads 0, 1, ..., nthreads - 1, 0, 1, ..., which
+ * were all different. */
+static void assert_relay_steps(const struct relay *r)
+{
+    for (int k = 0; k < r->steps; k++) {
+        const struct step *s = &r->step[k];
+
+        assert_int_equal(s->error, 0);
+        assert_null(s->current_before);
+        assert_null(s->current_after);
+        assert_true(pthread_equal(s->by, r->step[k % r->nthreads].by));
+    }
+    for (int i = 0; i < r->nthreads; i++)
+        for (int j = i + 1; j < r->nthreads; j++)
+            assert_false(pthread_equal(r->step[i].by, r->step[j].by));
+}
+
+/* ---- many round trips on four threads at once --------------------------- */
+
+#define TRIPS 10000
+
+struct tripper {
+    int index;
+    pthread_barrier_t *start;
+    coro_t *current_before;
+    long bad_values, bad_current_inside, bad_current_outside, bad_errors;
+    intptr_t result[2];
+    enum coro_status end_status[2];
+    int destroyed[2];
+};
+
+/* A running sum, until sent a negative number; checks coro_current() on
+ * every resume. */
+static void *trip_body(coro_t *co, void *arg)
+{
+    struct tripper *w = arg;
+    intptr_t sum = 0, inc;
+
+    while ((inc = PTR_TO_INT(coro_yield(co, INT_TO_PTR(sum)))) >= 0) {
+        if (coro_current() != co)
+            w->bad_current_inside++;
+        sum += inc;
+    }
+    return INT_TO_PTR(sum);
+}
+
+static intptr_t trip_base(int index)
+{
+    return (intptr_t)(index + 1) * 1000000;
+}
+
+/* Two coroutines of this thread's own, resumed alternately TRIPS times. */
+static void *trip_thread(void *arg)
+{
+    struct tripper *w = arg;
+    coro_t *co[2];
+    intptr_t expect[2] = {0, 0};
+    void *out = NULL;
+
+    w->current_before = coro_current();
+    co[0] = coro_create(trip_body, w, 0);
+    co[1] = coro_create(trip_body, w, 0);
+    pthread_barrier_wait(w->start);
+    if (co[0] == NULL || co[1] == NULL) {
+        w->bad_errors++;
+        coro_destroy(co[0]);
+        coro_destroy(co[1]);
+        return NULL;
+    }
+    for (int c = 0; c < 2; c++)
+        if (coro_resume(co[c], NULL, &out) != 0 || out != NULL)
+            w->bad_errors++;
+    for (intptr_t i = 1; i <= TRIPS; i++) {
+        int c = (int)(i % 2);
+        intptr_t inc = trip_base(w->index) + i;
+
+        if (coro_resume(co[c], INT_TO_PTR(inc), &out) != 0)
+            w->bad_errors++;
+        expect[c] += inc;
+        if (PTR_TO_INT(out) != expect[c])
+            w->bad_values++;
+        if (coro_current() != NULL)
+            w->bad_current_outside++;
+    }
+    for (int c = 0; c < 2; c++) {
+        if (coro_resume(co[c], INT_TO_PTR(-1), &out) != 0)
+            w->bad_errors++;
+        w->result[c] = PTR_TO_INT(out);
+        w->end_status[c] = coro_status(co[c]);
+        w->destroyed[c] = coro_destroy(co[c]);
+    }
+    return NULL;
+}
+
+static void test_threads_round_trips_on_four_threads(void **state)
+{
+    /* Four threads each run their own coroutines through 10,000 round trips at once. */
+    pthread_t t[THREADS];
+    struct tripper w[THREADS];
+    pthread_barrier_t start;
+
+    (void)state;
+    assert_int_equal(pthread_barrier_init(&start, NULL, THREADS), 0);
+    memset(w, 0, sizeof w);
+    for (int i = 0; i < THREADS; i++) {
+        w[i].index = i;
+        w[i].start = &start;
+    }
+    start_threads(t, THREADS, trip_thread, w, sizeof w[0]);
+    join_threads(t, THREADS);
+    pthread_barrier_destroy(&start);
+
+    for (int i = 0; i < THREADS; i++) {
+        intptr_t want[2] = {0, 0};
+
+        for (intptr_t k = 1; k <= TRIPS; k++)
+            want[k % 2] += trip_base(i) + k;
+        assert_null(w[i].current_before);
+        assert_int_equal(w[i].bad_errors, 0);
+        assert_int_equal(w[i].bad_values, 0);
+        assert_int_equal(w[i].bad_current_inside, 0);
+        assert_int_equal(w[i].bad_current_outside, 0);
+        for (int c = 0; c < 2; c++) {
+            assert_int_equal(w[i].result[c], want[c]);
+            assert_int_equal(w[i].end_status[c], CORO_DEAD);
+            assert_int_equal(w[i].destroyed[c], 0);
+        }
+    }
+    assert_null(coro_current());
+}
+
+/* ---- coro_current() is per thread --------------------------------------- */
+
+struct presence {
+    pthread_barrier_t *inside, *checked;
+    coro_t *co;
+    coro_t *inside_first, *inside_later, *outside_after;
+    int created;
+    int destroyed;
+};
+
+/* Waits inside the coroutine until main has looked, then looks again. */
+static void *presence_body(coro_t *co, void *arg)
+{
+    struct presence *p = arg;
+
+    (void)co;
+    p->inside_first = coro_current();
+    pthread_barrier_wait(p->inside);
+    pthread_barrier_wait(p->checked);
+    p->inside_later = coro_current();
+    return NULL;
+}
+
+static void *presence_thread(void *arg)
+{
+    struct presence *p = arg;
+
+    p->co = coro_create(presence_body, p, 0);
+    p->created = p->co != NULL;
+    if (p->co == NULL) {
+        /* Still meet the others, so nobody waits forever. */
+        pthread_barrier_wait(p->inside);
+        pthread_barrier_wait(p->checked);
+        return NULL;
+    }
+    coro_resume(p->co, NULL, NULL);
+    p->outside_after = coro_current();
+    p->destroyed = coro_destroy(p->co);
+    return NULL;
+}
+
+static void test_threads_current_is_per_thread(void **state)
+{
+    /* While two threads are inside coroutines, each sees its own and main sees NULL. */
+    pthread_t t[2];
+    struct presence p[2];
+    pthread_barrier_t inside, checked;
+    coro_t *main_current;
+    enum coro_status seen[2];
+
+    (void)state;
+    assert_int_equal(pthread_barrier_init(&inside, NULL, 3), 0);
+    assert_int_equal(pthread_barrier_init(&checked, NULL, 3), 0);
+    memset(p, 0, sizeof p);
+    for (int i = 0; i < 2; i++) {
+        p[i].inside = &inside;
+        p[i].checked = &checked;
+    }
+    start_threads(t, 2, presence_thread, p, sizeof p[0]);
+
+    pthread_barrier_wait(&inside);
+    /* Both threads are now inside their coroutines. */
+    main_current = coro_current();
+    for (int i = 0; i < 2; i++)
+        seen[i] = coro_status(p[i].co);
+    pthread_barrier_wait(&checked);
+    join_threads(t, 2);
+    pthread_barrier_destroy(&checked);
+    pthread_barrier_destroy(&inside);
+
+    assert_null(main_current);
+    for (int i = 0; i < 2; i++) {
+        assert_true(p[i].created);
+        assert_int_equal(seen[i], CORO_RUNNING);
+        assert_ptr_equal(p[i].inside_first, p[i].co);
+        assert_ptr_equal(p[i].inside_later, p[i].co);
+        assert_null(p[i].outside_after);
+        assert_int_equal(p[i].destroyed, 0);
+    }
+    assert_ptr_not_equal(p[0].co, p[1].co);
+}
+
+/* ---- one coroutine, four threads ---------------------------------------- */
+
+struct travel {
+    struct relay *r;
+    pthread_t seen[THREADS];
+    coro_t *current[THREADS];
+    intptr_t got[THREADS];
+    int locals_ok;
+};
+
+/* Records the thread and coro_current() after every resume, keeps a local
+ * array across the yields, and returns the sum of what it was sent. */
+static void *travel_body(coro_t *co, void *arg)
+{
+    struct travel *tr = arg;
+    volatile intptr_t local[16];
+    intptr_t total = 0;
+
+    for (int i = 0; i < 16; i++)
+        local[i] = (intptr_t)i * i;
+    for (int i = 0; i < THREADS; i++) {
+        tr->seen[i] = self_fn();
+        tr->current[i] = coro_current();
+        relay_note(tr->r, co);
+        if (i == THREADS - 1)
+            break;
+        tr->got[i] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(total)));
+        total += tr->got[i];
+        local[i] += tr->got[i];
+    }
+    tr->locals_ok = 1;
+    for (int i = 0; i < 16; i++)
+        if (local[i] != (intptr_t)i * i + (i < THREADS - 1 ? tr->got[i] : 0))
+            tr->locals_ok = 0;
+    return INT_TO_PTR(total);
+}
+
+static void test_threads_resumed_on_each_thread_in_turn(void **state)
+{
+    /* One coroutine resumed once by each of four threads runs on each, state intact. */
+    struct relay *r = relay_new(THREADS, THREADS);
+    struct travel tr = {.r = r};
+
+    (void)state;
+    r->co = coro_create(travel_body, &tr, 0);
+    assert_non_null(r->co);
+    r->step[1].send = 5;
+    r->step[2].send = 7;
+    r->step[3].send = 9;
+    relay_run(r);
+
+    assert_relay_steps(r);
+    for (int k = 0; k < THREADS; k++) {
+        assert_true(pthread_equal(tr.seen[k], r->step[k].by));
+        assert_ptr_equal(tr.current[k], r->co);
+    }
+    assert_int_equal(r->step[0].out, 0);
+    assert_int_equal(r->step[1].out, 5);
+    assert_int_equal(r->step[2].out, 12);
+    assert_int_equal(r->step[3].out, 21);
+    for (int k = 0; k < THREADS - 1; k++)
+        assert_int_equal(r->step[k].status_after, CORO_SUSPENDED);
+    assert_int_equal(r->step[THREADS - 1].status_after, CORO_DEAD);
+    assert_true(tr.locals_ok);
+    assert_int_equal(r->noted, THREADS);
+    assert_int_equal(r->bad_thread, 0);
+    assert_int_equal(r->bad_current, 0);
+
+    assert_null(coro_current());
+    assert_int_equal(coro_destroy(r->co), 0);
+    relay_free(r);
+}
+
+/* ---- migrating at call depth --------------------------------------------- */
+
+#define DEPTH_STEPS 8
+
+struct depth {
+    struct relay *r;
+    int bad_frames;
+};
+
+/* Yields from the innermost of three frames, each with locals of its own
+ * checked after the frames below return. Level 3 yields DEPTH_STEPS - 1
+ * times, handing out the running sum of what it was sent. */
+static intptr_t depth_level(coro_t *co, struct depth *d, int level)
+{
+    volatile intptr_t local[6];
+    intptr_t result = 0;
+
+    for (int i = 0; i < 6; i++)
+        local[i] = 100 * level + i;
+    if (level < 3) {
+        result = depth_level(co, d, level + 1) + level;
+    } else {
+        relay_note(d->r, co);
+        for (int i = 1; i < DEPTH_STEPS; i++) {
+            result += PTR_TO_INT(coro_yield(co, INT_TO_PTR(result)));
+            relay_note(d->r, co);
+        }
+    }
+    for (int i = 0; i < 6; i++)
+        if (local[i] != 100 * level + i)
+            d->bad_frames++;
+    return result;
+}
+
+static void *depth_body(coro_t *co, void *arg)
+{
+    return INT_TO_PTR(depth_level(co, arg, 1));
+}
+
+static void test_threads_migrate_at_call_depth(void **state)
+{
+    /* A coroutine suspended three calls deep keeps working as it moves between threads. */
+    struct relay *r = relay_new(DEPTH_STEPS, THREADS);
+    struct depth d = {.r = r};
+    intptr_t sum = 0;
+
+    (void)state;
+    r->co = coro_create(depth_body, &d, 0);
+    assert_non_null(r->co);
+    for (int k = 1; k < DEPTH_STEPS; k++)
+        r->step[k].send = 10 * k;
+    relay_run(r);
+
+    assert_relay_steps(r);
+    for (int k = 0; k < DEPTH_STEPS - 1; k++) {
+        sum += r->step[k].send;
+        assert_int_equal(r->step[k].out, sum);
+        assert_int_equal(r->step[k].status_after, CORO_SUSPENDED);
+    }
+    sum += r->step[DEPTH_STEPS - 1].send;
+    /* The sum, plus 2 and 1 added by levels 2 and 1 on the way out. */
+    assert_int_equal(r->step[DEPTH_STEPS - 1].out, sum + 3);
+    assert_int_equal(r->step[DEPTH_STEPS - 1].status_after, CORO_DEAD);
+    assert_int_equal(r->noted, DEPTH_STEPS);
+    assert_int_equal(r->bad_thread, 0);
+    assert_int_equal(r->bad_current, 0);
+    assert_int_equal(d.bad_frames, 0);
+    assert_int_equal(coro_destroy(r->co), 0);
+    relay_free(r);
+}
+
+/* ---- migrating inside coro_yield_from() ---------------------------------- */
+
+struct delegation {
+    struct relay *r;
+    coro_t *outer, *sub;
+    intptr_t outer_got;
+    int sub_notes, outer_notes;
+};
+
+/* Yields 10, 20, 30, checking each time that its delegator is NORMAL;
+ * returns the sum of what it was sent. */
+static void *deleg_sub(coro_t *co, void *arg)
+{
+    struct delegation *g = arg;
+    intptr_t sum = 0;
+
+    for (int i = 1; i <= 3; i++) {
+        relay_note(g->r, co);
+        g->sub_notes++;
+        if (coro_status(g->outer) != CORO_NORMAL)
+            g->r->bad_status++;
+        sum += PTR_TO_INT(coro_yield(co, INT_TO_PTR(10 * i)));
+    }
+    relay_note(g->r, co);
+    g->sub_notes++;
+    return INT_TO_PTR(sum);
+}
+
+/* Yields 1, then delegates to sub, then returns sub's result plus what it
+ * got for its own yield plus 1000. */
+static void *deleg_outer(coro_t *co, void *arg)
+{
+    struct delegation *g = arg;
+    intptr_t from_sub;
+
+    relay_note(g->r, co);
+    g->outer_notes++;
+    g->outer_got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(1)));
+    relay_note(g->r, co);
+    g->outer_notes++;
+    from_sub = PTR_TO_INT(coro_yield_from(co, g->sub));
+    relay_note(g->r, co);
+    g->outer_notes++;
+    if (coro_status(g->sub) != CORO_DEAD)
+        g->r->bad_status++;
+    return INT_TO_PTR(from_sub + g->outer_got + 1000);
+}
+
+static void test_threads_migrate_inside_yield_from(void **state)
+{
+    /* A coroutine suspended in coro_yield_from() keeps delegating as it moves threads. */
+    struct relay *r = relay_new(5, THREADS);
+    struct delegation g = {.r = r};
+
+    (void)state;
+    g.outer = coro_create(deleg_outer, &g, 0);
+    g.sub = coro_create(deleg_sub, &g, 0);
+    assert_non_null(g.outer);
+    assert_non_null(g.sub);
+    r->co = g.outer;
+    r->step[1].send = 100; /* outer's own yield */
+    r->step[2].send = 2;   /* the rest go into sub */
+    r->step[3].send = 3;
+    r->step[4].send = 4;
+    relay_run(r);
+
+    assert_relay_steps(r);
+    assert_int_equal(r->step[0].out, 1);
+    assert_int_equal(r->step[1].out, 10);
+    assert_int_equal(r->step[2].out, 20);
+    assert_int_equal(r->step[3].out, 30);
+    assert_int_equal(r->step[4].out, 2 + 3 + 4 + 100 + 1000);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(r->step[k].status_after, CORO_SUSPENDED);
+    assert_int_equal(r->step[4].status_after, CORO_DEAD);
+    assert_int_equal(g.outer_got, 100);
+    assert_int_equal(g.sub_notes, 4);
+    assert_int_equal(g.outer_notes, 3);
+    assert_int_equal(r->noted, 7);
+    assert_int_equal(r->bad_thread, 0);
+    assert_int_equal(r->bad_current, 0);
+    assert_int_equal(r->bad_status, 0);
+    assert_int_equal(coro_status(g.sub), CORO_DEAD);
+    assert_int_equal(coro_destroy(g.sub), 0);
+    assert_int_equal(coro_destroy(g.outer), 0);
+    relay_free(r);
+}
+
+/* ---- many handoffs -------------------------------------------------------- */
+
+#define HANDOFFS 2000
+
+struct baton {
+    struct relay *r;
+    int locals_ok;
+};
+
+/* A running sum over HANDOFFS - 1 sends, noting its thread every time. */
+static void *baton_body(coro_t *co, void *arg)
+{
+    struct baton *b = arg;
+    volatile intptr_t mark[8];
+    intptr_t sum = 0;
+
+    for (int i = 0; i < 8; i++)
+        mark[i] = -i;
+    relay_note(b->r, co);
+    for (int i = 1; i < HANDOFFS; i++) {
+        sum += PTR_TO_INT(coro_yield(co, INT_TO_PTR(sum)));
+        relay_note(b->r, co);
+        mark[i % 8] -= 1;
+    }
+    b->locals_ok = 1;
+    for (int i = 0; i < 8; i++)
+        if (mark[i] != -i - (HANDOFFS - 1) / 8 - (i != 0 && i <= (HANDOFFS - 1) % 8))
+            b->locals_ok = 0;
+    return INT_TO_PTR(sum);
+}
+
+static void test_threads_handoff_stress(void **state)
+{
+    /* One coroutine handed round four threads 2,000 times stays right at every step. */
+    struct relay *r = relay_new(HANDOFFS, THREADS);
+    struct baton b = {.r = r};
+    intptr_t sum = 0;
+
+    (void)state;
+    r->co = coro_create(baton_body, &b, 0);
+    assert_non_null(r->co);
+    for (int k = 1; k < HANDOFFS; k++)
+        r->step[k].send = k;
+    relay_run(r);
+
+    assert_relay_steps(r);
+    for (int k = 0; k < HANDOFFS; k++) {
+        sum += r->step[k].send;
+        assert_int_equal(r->step[k].out, sum);
+        assert_int_equal(r->step[k].status_after, k < HANDOFFS - 1 ? CORO_SUSPENDED : CORO_DEAD);
+    }
+    assert_int_equal(sum, (intptr_t)HANDOFFS * (HANDOFFS - 1) / 2);
+    assert_int_equal(r->noted, HANDOFFS);
+    assert_int_equal(r->bad_thread, 0);
+    assert_int_equal(r->bad_current, 0);
+    assert_true(b.locals_ok);
+    assert_int_equal(coro_destroy(r->co), 0);
+    relay_free(r);
+}
+
+/* ---- destroyed on another thread ---------------------------------------- */
+
+struct farewell {
+    struct relay *r;
+    int cleanups;
+    pthread_t cleanup_thread;
+    coro_t *cleanup_current;
+    int after_yield;
+};
+
+static void farewell_cleanup(void *arg)
+{
+    struct farewell *f = arg;
+
+    f->cleanups++;
+    f->cleanup_thread = self_fn();
+    f->cleanup_current = coro_current();
+}
+
+static void *farewell_body(coro_t *co, void *arg)
+{
+    struct farewell *f = arg;
+
+    coro_defer(co, farewell_cleanup, f);
+    coro_yield(co, INT_TO_PTR(1));
+    f->after_yield = 1; /* never: destroyed while suspended */
+    return NULL;
+}
+
+static void test_threads_destroy_on_other_thread(void **state)
+{
+    /* Destroyed on another thread than it ran on, a coroutine runs its cleanup there. */
+    struct relay *r = relay_new(2, 2);
+    struct farewell f = {.r = r};
+    coro_t *co;
+
+    (void)state;
+    co = coro_create(farewell_body, &f, 0);
+    assert_non_null(co);
+    r->co = co;
+    r->step[1].destroy = 1;
+    relay_run(r);
+
+    assert_relay_steps(r);
+    assert_int_equal(r->step[0].out, 1);
+    assert_int_equal(r->step[0].status_after, CORO_SUSPENDED);
+    assert_int_equal(f.cleanups, 1);
+    assert_true(pthread_equal(f.cleanup_thread, r->step[1].by));
+    assert_false(pthread_equal(f.cleanup_thread, r->step[0].by));
+    assert_ptr_equal(f.cleanup_current, co);
+    assert_int_equal(f.after_yield, 0);
+    relay_free(r);
+}
+
+/* ---- busy while running on another thread -------------------------------- */
+
+struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int inside, release;
+    coro_t *co;
+    int error;
+    intptr_t out;
+};
+
+/* Says it is inside, waits to be released, then yields 5 and returns what
+ * it is sent. */
+static void *gate_body(coro_t *co, void *arg)
+{
+    struct gate *g = arg;
+
+    pthread_mutex_lock(&g->lock);
+    g->inside = 1;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->release)
+        pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+    return coro_yield(co, INT_TO_PTR(5));
+}
+
+static void *gate_thread(void *arg)
+{
+    struct gate *g = arg;
+    void *out = NULL;
+
+    g->error = coro_resume(g->co, NULL, &out);
+    g->out = PTR_TO_INT(out);
+    return NULL;
+}
+
+static void never_called(void *arg)
+{
+    (void)arg;
+}
+
+static void test_threads_busy_while_running_elsewhere(void **state)
+{
+    /* A coroutine running on another thread is EBUSY/EPERM to main, and unchanged. */
+    struct gate g = {.inside = 0};
+    pthread_t t;
+    coro_t *other = coro_create(gate_body, &g, 0);
+    void *out = (void *)&g;
+    void *yielded, *delegated;
+    int yield_errno, delegate_errno;
+
+    (void)state;
+    assert_non_null(other);
+    assert_int_equal(pthread_mutex_init(&g.lock, NULL), 0);
+    assert_int_equal(pthread_cond_init(&g.cond, NULL), 0);
+    g.co = coro_create(gate_body, &g, 0);
+    assert_non_null(g.co);
+    assert_int_equal(pthread_create(&t, NULL, gate_thread, &g), 0);
+
+    pthread_mutex_lock(&g.lock);
+    while (!g.inside)
+        pthread_cond_wait(&g.cond, &g.lock);
+    pthread_mutex_unlock(&g.lock);
+
+    /* g.co runs on the other thread, blocked in its body. */
+    assert_int_equal(coro_status(g.co), CORO_RUNNING);
+    assert_null(coro_current());
+    assert_int_equal(coro_resume(g.co, NULL, &out), EBUSY);
+    assert_ptr_equal(out, &g);
+    assert_int_equal(coro_close(g.co), EBUSY);
+    assert_int_equal(coro_destroy(g.co), EBUSY);
+    errno = 0;
+    yielded = coro_yield(g.co, INT_TO_PTR(3));
+    yield_errno = errno;
+    errno = 0;
+    delegated = coro_yield_from(g.co, other);
+    delegate_errno = errno;
+    assert_null(yielded);
+    assert_int_equal(yield_errno, EPERM);
+    assert_null(delegated);
+    assert_int_equal(delegate_errno, EPERM);
+    assert_int_equal(coro_defer(g.co, never_called, NULL), EPERM);
+    assert_int_equal(coro_status(g.co), CORO_RUNNING);
+    assert_int_equal(coro_status(other), CORO_CREATED);
+
+    pthread_mutex_lock(&g.lock);
+    g.release = 1;
+    pthread_cond_broadcast(&g.cond);
+    pthread_mutex_unlock(&g.lock);
+    assert_int_equal(pthread_join(t, NULL), 0);
+
+    assert_int_equal(g.error, 0);
+    assert_int_equal(g.out, 5);
+    assert_int_equal(coro_status(g.co), CORO_SUSPENDED);
+    assert_int_equal(coro_resume(g.co, INT_TO_PTR(9), &out), 0);
+    assert_int_equal(PTR_TO_INT(out), 9);
+    assert_int_equal(coro_status(g.co), CORO_DEAD);
+    assert_int_equal(coro_destroy(g.co), 0);
+    assert_int_equal(coro_destroy(other), 0);
+    pthread_cond_destroy(&g.cond);
+    pthread_mutex_destroy(&g.lock);
+}
+
+/* ---- nested on one thread, resumed from another -------------------------- */
+
+struct crossing {
+    coro_t *shared, *worker;
+    pthread_t worker_thread;
+    pthread_t shared_seen[3];
+    coro_t *shared_current[3];
+    enum coro_status shared_saw_worker;
+    intptr_t shared_got[2];
+    coro_t *worker_current_after;
+    intptr_t worker_result;
+    int worker_destroyed;
+};
+
+/* Made by main; first resumed by a coroutine on another thread, then by
+ * main itself. */
+static void *shared_body(coro_t *co, void *arg)
+{
+    struct crossing *x = arg;
+
+    x->shared_seen[0] = self_fn();
+    x->shared_current[0] = coro_current();
+    x->shared_saw_worker = coro_status(x->worker);
+    x->shared_got[0] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(1)));
+    x->shared_seen[1] = self_fn();
+    x->shared_current[1] = coro_current();
+    x->shared_got[1] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(2)));
+    x->shared_seen[2] = self_fn();
+    x->shared_current[2] = coro_current();
+    return INT_TO_PTR(x->shared_got[0] + x->shared_got[1]);
+}
+
+/* Starts the shared coroutine from inside itself and returns its value. */
+static void *crossing_worker(coro_t *co, void *arg)
+{
+    struct crossing *x = arg;
+    intptr_t v = PTR_TO_INT(coro_next(x->shared));
+
+    (void)co;
+    x->worker_current_after = coro_current();
+    return INT_TO_PTR(v + 10);
+}
+
+static void *crossing_thread(void *arg)
+{
+    struct crossing *x = arg;
+    void *out = NULL;
+
+    x->worker_thread = pthread_self();
+    x->worker = coro_create(crossing_worker, x, 0);
+    if (x->worker != NULL && coro_resume(x->worker, NULL, &out) == 0)
+        x->worker_result = PTR_TO_INT(out);
+    x->worker_destroyed = coro_destroy(x->worker);
+    x->worker = NULL;
+    return NULL;
+}
+
+static void test_threads_nested_then_resumed_from_main(void **state)
+{
+    /* Resumed first inside a coroutine on another thread, then by main: yields follow. */
+    struct crossing x = {0};
+    pthread_t t;
+
+    (void)state;
+    x.shared = coro_create(shared_body, &x, 0);
+    assert_non_null(x.shared);
+    assert_int_equal(pthread_create(&t, NULL, crossing_thread, &x), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+
+    assert_int_equal(x.worker_result, 11);
+    assert_int_equal(x.worker_destroyed, 0);
+    assert_true(pthread_equal(x.shared_seen[0], x.worker_thread));
+    assert_ptr_equal(x.shared_current[0], x.shared);
+    assert_int_equal(x.shared_saw_worker, CORO_NORMAL);
+    assert_int_equal(coro_status(x.shared), CORO_SUSPENDED);
+
+    assert_int_equal(PTR_TO_INT(coro_send(x.shared, INT_TO_PTR(20))), 2);
+    assert_true(pthread_equal(x.shared_seen[1], pthread_self()));
+    assert_ptr_equal(x.shared_current[1], x.shared);
+    assert_null(coro_current());
+    assert_int_equal(PTR_TO_INT(coro_send(x.shared, INT_TO_PTR(22))), 42);
+    assert_true(pthread_equal(x.shared_seen[2], pthread_self()));
+    assert_ptr_equal(x.shared_current[2], x.shared);
+    assert_int_equal(coro_status(x.shared), CORO_DEAD);
+    assert_int_equal(coro_destroy(x.shared), 0);
+}
+
+/* ---- concurrent creation and destruction --------------------------------- */
+
+#define CHURN_ROUNDS 500
+#define CHURN_BATCH 40
+
+struct churner;
+
+struct churn_slot {
+    struct churner *w;
+    intptr_t id;
+    int cleaned;
+};
+
+struct churner {
+    int index;
+    pthread_barrier_t *start;
+    long created, failed, bad_values, bad_status, bad_errors, bad_cleanups;
+};
+
+static void churn_cleanup(void *arg)
+{
+    struct churn_slot *slot = arg;
+
+    slot->cleaned++;
+}
+
+/* Fills some stack with a pattern made from its id, yields its id, and
+ * returns id plus what it was sent, or -1 if the pattern changed. */
+static void *churn_body(coro_t *co, void *arg)
+{
+    struct churn_slot *slot = arg;
+    volatile intptr_t pattern[64];
+    intptr_t got;
+
+    for (int i = 0; i < 64; i++)
+        pattern[i] = slot->id * 64 + i;
+    if (coro_defer(co, churn_cleanup, slot) != 0)
+        return INT_TO_PTR(-1);
+    got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(slot->id)));
+    for (int i = 0; i < 64; i++)
+        if (pattern[i] != slot->id * 64 + i)
+            return INT_TO_PTR(-1);
+    return INT_TO_PTR(slot->id + got);
+}
+
+/*
+ * Rounds of: create a batch (three stack sizes, so both pool hits and
+ * misses), start each, then end each a different way (run to the end,
+ * close while suspended, destroy while suspended) and destroy them all.
+ */
+static void *churn_thread(void *arg)
+{
+    static const size_t sizes[3] = {0, CORO_MIN_STACK_SIZE, 32u * 1024u};
+    struct churner *w = arg;
+    struct churn_slot slots[CHURN_BATCH];
+    coro_t *co[CHURN_BATCH];
+    void *out;
+
+    pthread_barrier_wait(w->start);
+    for (int round = 0; round < CHURN_ROUNDS; round++) {
+        for (int i = 0; i < CHURN_BATCH; i++) {
+            slots[i] = (struct churn_slot){
+                .w = w,
+                .id = ((intptr_t)w->index * CHURN_ROUNDS + round) * CHURN_BATCH + i,
+            };
+            co[i] = coro_create(churn_body, &slots[i], sizes[(round + i) % 3]);
+            if (co[i] == NULL)
+                w->failed++;
+            else
+                w->created++;
+        }
+        for (int i = 0; i < CHURN_BATCH; i++) {
+            if (co[i] == NULL)
+                continue;
+            out = NULL;
+            if (coro_resume(co[i], NULL, &out) != 0)
+                w->bad_errors++;
+            else if (PTR_TO_INT(out) != slots[i].id)
+                w->bad_values++;
+            if (coro_status(co[i]) != CORO_SUSPENDED)
+                w->bad_status++;
+        }
+        for (int i = 0; i < CHURN_BATCH; i++) {
+            if (co[i] == NULL)
+                continue;
+            switch ((round + i) % 3) {
+            case 0:
+                out = NULL;
+                if (coro_resume(co[i], INT_TO_PTR(7), &out) != 0)
+                    w->bad_errors++;
+                else if (PTR_TO_INT(out) != slots[i].id + 7)
+                    w->bad_values++;
+                break;
+            case 1:
+                if (coro_close(co[i]) != 0)
+                    w->bad_errors++;
+                break;
+            default:
+                continue; /* destroyed while suspended, below */
+            }
+            if (coro_status(co[i]) != CORO_DEAD)
+                w->bad_status++;
+        }
+        for (int i = CHURN_BATCH; i-- > 0;) {
+            if (co[i] != NULL && coro_destroy(co[i]) != 0)
+                w->bad_errors++;
+            if (co[i] != NULL && slots[i].cleaned != 1)
+                w->bad_cleanups++;
+        }
+    }
+    return NULL;
+}
+
+static void test_threads_concurrent_create_destroy(void **state)
+{
+    /* Four threads create, run, close and destroy coroutines at once through the pool. */
+    pthread_t t[THREADS];
+    struct churner w[THREADS];
+    pthread_barrier_t start;
+
+    (void)state;
+    assert_int_equal(pthread_barrier_init(&start, NULL, THREADS), 0);
+    memset(w, 0, sizeof w);
+    for (int i = 0; i < THREADS; i++) {
+        w[i].index = i;
+        w[i].start = &start;
+    }
+    start_threads(t, THREADS, churn_thread, w, sizeof w[0]);
+    join_threads(t, THREADS);
+    pthread_barrier_destroy(&start);
+
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(w[i].failed, 0);
+        assert_int_equal(w[i].created, (long)CHURN_ROUNDS * CHURN_BATCH);
+        assert_int_equal(w[i].bad_errors, 0);
+        assert_int_equal(w[i].bad_values, 0);
+        assert_int_equal(w[i].bad_status, 0);
+        assert_int_equal(w[i].bad_cleanups, 0);
+    }
+    assert_null(coro_current());
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threads_round_trips_on_four_threads),
+        cmocka_unit_test(test_threads_current_is_per_thread),
+        cmocka_unit_test(test_threads_resumed_on_each_thread_in_turn),
+        cmocka_unit_test(test_threads_migrate_at_call_depth),
+        cmocka_unit_test(test_threads_migrate_inside_yield_from),
+        cmocka_unit_test(test_threads_handoff_stress),
+        cmocka_unit_test(test_threads_destroy_on_other_thread),
+        cmocka_unit_test(test_threads_busy_while_running_elsewhere),
+        cmocka_unit_test(test_threads_nested_then_resumed_from_main),
+        cmocka_unit_test(test_threads_concurrent_create_destroy),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
