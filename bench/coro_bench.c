@@ -1,0 +1,760 @@
+/*
+ * coro-bench: what libcoro's switches cost, beside the raw glibc
+ * swapcontext() they are built on.
+ *
+ * Method. Each timed figure is measured in several repetitions (--reps).
+ * Repetition i times the baseline and then libcoro, back to back in this
+ * process, so that machine noise hits both alike; a figure is the median of
+ * its repetitions, and its ratio is median(libcoro) / median(baseline).
+ * Times come from clock_gettime(CLOCK_MONOTONIC), in ns per operation, over
+ * --iterations operations per repetition, after one untimed warm-up run of
+ * a tenth as many.
+ *
+ * Figures (the NAME of --only and of the BENCH lines):
+ *   round_trip      coro_send() into a coroutine whose coro_yield() hands the
+ *                   value straight back, against a raw pair of swapcontext()
+ *                   calls: main swaps into a makecontext()'d context on an
+ *                   mmap'd stack, which swaps back.
+ *   create_destroy  coro_create(body, NULL, 0) (the default stack size), a
+ *                   first coro_next(), in which the body returns at once, and
+ *                   coro_destroy(); against one raw round trip as above.
+ *   round_robin     round trips with N coroutines alive (N = 1, 1000,
+ *                   100000), resumed in turn: 0, 1, ... N-1, 0, ...; against
+ *                   N raw contexts resumed the same way, on stacks laid out
+ *                   as libcoro's (default size and a page below each, here
+ *                   left mapped). Each guarded stack costs two memory maps,
+ *                   so N may exceed vm.max_map_count / 2: coroutines are
+ *                   created until coro_create() fails, and the figure is
+ *                   measured at the N reached, with the failure reported.
+ *   memory          VmRSS and VmSize (/proc/self/status) growth per
+ *                   coroutine, with 30000 created and each resumed once, so
+ *                   that each is suspended in a coro_yield(). Not timed.
+ *
+ * Output: a table for people, then lines for programs, each one line of
+ * space-separated key=value pairs, no spaces inside a value, starting with
+ * "BENCH name=NAME":
+ *   BENCH name=env backend=B cpu=MODEL_WITH_UNDERSCORES cpus=C reps=R iterations=I
+ *   BENCH name=round_trip n=1 libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I
+ *   BENCH name=create_destroy n=1 libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I
+ *   BENCH name=round_robin n=N n_requested=N libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I limit=L
+ *   BENCH name=memory n=N n_requested=N rss_bytes_per_coro=B vsz_bytes_per_coro=B limit=L
+ * where limit is "none" when n_requested was reached, otherwise the error of
+ * the coro_create() that failed (e.g. ENOMEM).
+ *
+ * Flags:
+ *   --smoke          tiny counts, for the ctest: milliseconds, under a
+ *                    second under valgrind; its figures mean nothing
+ *   --reps N         repetitions per figure (default 11)
+ *   --iterations N   operations per repetition (default 100000)
+ *   --only NAME      one figure only
+ *   --probe NAME     no timing and no baseline: set up, then run exactly
+ *                    --iterations libcoro operations of figure NAME
+ *                    (round_trip or create_destroy) and exit, for counting
+ *                    system calls with strace -c (run two counts, subtract)
+ */
+#define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MAP_STACK, MAP_NORESERVE */
+#define _XOPEN_SOURCE 700 /* ucontext: getcontext, makecontext, swapcontext */
+
+#include <coro.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define DEFAULT_REPS 11
+#define DEFAULT_ITERATIONS 100000L
+#define MEMORY_COROS 30000
+#define SMOKE_REPS 3
+#define SMOKE_ITERATIONS 200L
+#define SMOKE_MEMORY_COROS 100
+
+static const size_t round_robin_counts[] = {1, 1000, 100000};
+static const size_t smoke_round_robin_counts[] = {1, 10, 100};
+#define ROUND_ROBIN_COUNTS (sizeof round_robin_counts / sizeof round_robin_counts[0])
+
+struct options {
+    int reps;
+    long iterations;
+    const char *only;  /* NULL: every figure */
+    const char *probe; /* NULL: benchmark */
+    int smoke;
+};
+
+/* A timed figure: the libcoro and baseline time of each repetition. */
+struct figure {
+    double *libcoro_ns;
+    double *baseline_ns;
+};
+
+static _Noreturn void die(const char *what)
+{
+    fprintf(stderr, "coro-bench: %s\n", what);
+    exit(1);
+}
+
+static _Noreturn void die_errno(const char *what, int error)
+{
+    fprintf(stderr, "coro-bench: %s: %s\n", what, strerror(error));
+    exit(1);
+}
+
+static const char *error_name(int error)
+{
+    switch (error) {
+    case ENOMEM:
+        return "ENOMEM";
+    case EINVAL:
+        return "EINVAL";
+    case EAGAIN:
+        return "EAGAIN";
+    default:
+        return "error";
+    }
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+#define MAX_REPS 1001
+
+static double median(const double *values, int count)
+{
+    double sorted[MAX_REPS];
+
+    memcpy(sorted, values, (size_t)count * sizeof sorted[0]);
+    qsort(sorted, (size_t)count, sizeof sorted[0], compare_doubles);
+    return count % 2 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2;
+}
+
+static size_t page_size(void)
+{
+    long size = sysconf(_SC_PAGESIZE);
+
+    return size > 0 ? (size_t)size : 4096u;
+}
+
+/* ---- the raw baseline: glibc's makecontext/swapcontext, nothing else ---- */
+
+/* What every raw context swaps back to. */
+static ucontext_t raw_main;
+
+/* N raw contexts, their stacks in one mapping laid out as libcoro's: a page
+ * (here readable, not a guard) below each default-sized stack. */
+struct raw_set {
+    size_t count;     /* made so far, each swapped into once */
+    size_t capacity;
+    ucontext_t *contexts;
+    char *mapping;
+    size_t stride;
+};
+
+/* makecontext() passes ints only: the context's address comes in halves. */
+static void raw_body(int hi, int lo)
+{
+    uintptr_t bits = ((uintptr_t)(unsigned)hi << 16 << 16) | (uintptr_t)(unsigned)lo;
+    ucontext_t *self = (ucontext_t *)bits;
+
+    for (;;)
+        swapcontext(self, &raw_main);
+}
+
+static void raw_set_open(struct raw_set *set, size_t capacity)
+{
+    set->count = 0;
+    set->capacity = capacity;
+    set->stride = page_size() + CORO_DEFAULT_STACK_SIZE;
+    set->contexts = calloc(capacity, sizeof *set->contexts);
+    if (set->contexts == NULL)
+        die("out of memory for raw contexts");
+    /* Reserved for the largest N asked for before any coroutine takes the
+     * remaining map entries; only what is touched costs memory. */
+    set->mapping = mmap(NULL, capacity * set->stride, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (set->mapping == MAP_FAILED)
+        die_errno("mmap of raw stacks", errno);
+}
+
+/* Makes raw contexts up to count and swaps into each once, so that each
+ * waits in its swapcontext() as a resumed coroutine waits in coro_yield(). */
+static void raw_set_grow(struct raw_set *set, size_t count)
+{
+    for (; set->count < count; set->count++) {
+        ucontext_t *uc = &set->contexts[set->count];
+        uintptr_t bits = (uintptr_t)uc;
+
+        if (getcontext(uc) != 0)
+            die_errno("getcontext", errno);
+        uc->uc_stack.ss_sp = set->mapping + set->count * set->stride + page_size();
+        uc->uc_stack.ss_size = CORO_DEFAULT_STACK_SIZE;
+        uc->uc_stack.ss_flags = 0;
+        uc->uc_link = NULL;
+        makecontext(uc, (void (*)(void))raw_body, 2, (int)(unsigned)(bits >> 16 >> 16),
+                    (int)(unsigned)(bits & 0xffffffffu));
+        if (swapcontext(&raw_main, uc) != 0)
+            die_errno("swapcontext", errno);
+    }
+}
+
+static void raw_set_close(struct raw_set *set)
+{
+    /* The contexts wait in swapcontext() forever: nothing runs on their
+     * stacks any more. */
+    munmap(set->mapping, set->capacity * set->stride);
+    free(set->contexts);
+    set->contexts = NULL;
+    set->mapping = NULL;
+    set->count = set->capacity = 0;
+}
+
+/* ns per raw round trip, over iterations round trips through the first n
+ * contexts of set, in turn. */
+static double time_raw_round_trips(struct raw_set *set, size_t n, long iterations)
+{
+    size_t i = 0;
+    double start = now_ns();
+
+    for (long k = 0; k < iterations; k++) {
+        swapcontext(&raw_main, &set->contexts[i]);
+        if (++i == n)
+            i = 0;
+    }
+    return (now_ns() - start) / (double)iterations;
+}
+
+/* ---- libcoro ---- */
+
+/* Hands every value sent straight back. */
+static void *echo(coro_t *co, void *arg)
+{
+    void *value = arg;
+
+    for (;;)
+        value = coro_yield(co, value);
+    return NULL; /* never reached: destroyed while suspended in the yield */
+}
+
+static void *return_at_once(coro_t *co, void *arg)
+{
+    (void)co;
+    return arg;
+}
+
+/* A set of suspended echo coroutines. */
+struct coro_set {
+    coro_t **coros;
+    size_t count;
+    int error; /* of the coro_create() that stopped the set short, or 0 */
+};
+
+/* Creates up to n echo coroutines and resumes each once. Stops early, with
+ * the error noted, when coro_create() fails. */
+static void coro_set_open(struct coro_set *set, size_t n)
+{
+    set->coros = calloc(n, sizeof *set->coros);
+    set->count = 0;
+    set->error = 0;
+    if (set->coros == NULL)
+        die("out of memory for coroutine pointers");
+    while (set->count < n) {
+        coro_t *co = coro_create(echo, NULL, 0);
+
+        if (co == NULL) {
+            set->error = errno;
+            break;
+        }
+        if (coro_next(co) != NULL || coro_status(co) != CORO_SUSPENDED)
+            die("a fresh echo coroutine did not suspend");
+        set->coros[set->count++] = co;
+    }
+}
+
+static void coro_set_close(struct coro_set *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        int error = coro_destroy(set->coros[i]);
+
+        if (error != 0)
+            die_errno("coro_destroy", error);
+    }
+    free(set->coros);
+    set->coros = NULL;
+    set->count = 0;
+}
+
+/* ns per libcoro round trip (coro_send + coro_yield), over iterations round
+ * trips through the first n coroutines of set, in turn. */
+static double time_coro_round_trips(const struct coro_set *set, size_t n, long iterations)
+{
+    size_t i = 0;
+    double start = now_ns();
+
+    for (long k = 0; k < iterations; k++) {
+        void *sent = (void *)(uintptr_t)(k + 1);
+
+        if (coro_send(set->coros[i], sent) != sent)
+            die_errno("coro_send did not come back with the value sent", errno);
+        if (++i == n)
+            i = 0;
+    }
+    return (now_ns() - start) / (double)iterations;
+}
+
+static void create_destroy_once(void)
+{
+    coro_t *co = coro_create(return_at_once, NULL, 0);
+    int error;
+
+    if (co == NULL)
+        die_errno("coro_create", errno);
+    if (coro_next(co) != NULL || coro_status(co) != CORO_DEAD)
+        die("a return_at_once coroutine did not end on its first resume");
+    error = coro_destroy(co);
+    if (error != 0)
+        die_errno("coro_destroy", error);
+}
+
+/* ns per create + first resume + destroy, over iterations of them. */
+static double time_create_destroy(long iterations)
+{
+    double start = now_ns();
+
+    for (long k = 0; k < iterations; k++)
+        create_destroy_once();
+    return (now_ns() - start) / (double)iterations;
+}
+
+/* ---- the figures ---- */
+
+static long warm_up_count(long iterations)
+{
+    return iterations / 10 > 0 ? iterations / 10 : 1;
+}
+
+static void figure_alloc(struct figure *f, int reps)
+{
+    f->libcoro_ns = calloc((size_t)reps, sizeof(double));
+    f->baseline_ns = calloc((size_t)reps, sizeof(double));
+    if (f->libcoro_ns == NULL || f->baseline_ns == NULL)
+        die("out of memory for timings");
+}
+
+static void figure_free(struct figure *f)
+{
+    free(f->libcoro_ns);
+    free(f->baseline_ns);
+}
+
+/* Round trips through n live coroutines and n raw contexts, interleaved:
+ * used for round_trip (n 1) and round_robin. */
+static void measure_round_trips(const struct options *o, struct raw_set *raw,
+                                const struct coro_set *coros, size_t n, struct figure *f)
+{
+    time_raw_round_trips(raw, n, warm_up_count(o->iterations));
+    time_coro_round_trips(coros, n, warm_up_count(o->iterations));
+    for (int r = 0; r < o->reps; r++) {
+        f->baseline_ns[r] = time_raw_round_trips(raw, n, o->iterations);
+        f->libcoro_ns[r] = time_coro_round_trips(coros, n, o->iterations);
+    }
+}
+
+/* Collected results, printed once all figures are done. */
+struct result {
+    const char *name;
+    size_t n, n_requested;
+    int error;  /* what stopped n short of n_requested, or 0 */
+    double libcoro_ns, baseline_ns;
+    double rss_per_coro, vsz_per_coro; /* memory only */
+    int timed;
+};
+
+static struct result results[2 + ROUND_ROBIN_COUNTS + 1];
+static size_t result_count;
+
+static void add_timed(const char *name, size_t n, size_t n_requested, int error,
+                      const struct figure *f, int reps)
+{
+    results[result_count++] = (struct result){
+        .name = name,
+        .n = n,
+        .n_requested = n_requested,
+        .error = error,
+        .libcoro_ns = median(f->libcoro_ns, reps),
+        .baseline_ns = median(f->baseline_ns, reps),
+        .timed = 1,
+    };
+}
+
+static void run_round_trip(const struct options *o)
+{
+    struct raw_set raw;
+    struct coro_set coros;
+    struct figure f;
+
+    raw_set_open(&raw, 1);
+    raw_set_grow(&raw, 1);
+    coro_set_open(&coros, 1);
+    if (coros.count != 1)
+        die_errno("coro_create", coros.error);
+    figure_alloc(&f, o->reps);
+    measure_round_trips(o, &raw, &coros, 1, &f);
+    add_timed("round_trip", 1, 1, 0, &f, o->reps);
+    figure_free(&f);
+    coro_set_close(&coros);
+    raw_set_close(&raw);
+}
+
+static void run_create_destroy(const struct options *o)
+{
+    struct raw_set raw;
+    struct figure f;
+
+    raw_set_open(&raw, 1);
+    raw_set_grow(&raw, 1);
+    figure_alloc(&f, o->reps);
+    time_raw_round_trips(&raw, 1, warm_up_count(o->iterations));
+    time_create_destroy(warm_up_count(o->iterations));
+    for (int r = 0; r < o->reps; r++) {
+        f.baseline_ns[r] = time_raw_round_trips(&raw, 1, o->iterations);
+        f.libcoro_ns[r] = time_create_destroy(o->iterations);
+    }
+    add_timed("create_destroy", 1, 1, 0, &f, o->reps);
+    figure_free(&f);
+    raw_set_close(&raw);
+}
+
+static void run_round_robin(const struct options *o)
+{
+    const size_t *counts = o->smoke ? smoke_round_robin_counts : round_robin_counts;
+
+    for (size_t c = 0; c < ROUND_ROBIN_COUNTS; c++) {
+        struct raw_set raw;
+        struct coro_set coros;
+        struct figure f;
+
+        /* The raw stacks are reserved first, in one mapping: the coroutines
+         * may then use up every map entry left. */
+        raw_set_open(&raw, counts[c]);
+        coro_set_open(&coros, counts[c]);
+        if (coros.count == 0)
+            die_errno("coro_create", coros.error);
+        raw_set_grow(&raw, coros.count);
+        figure_alloc(&f, o->reps);
+        measure_round_trips(o, &raw, &coros, coros.count, &f);
+        add_timed("round_robin", coros.count, counts[c], coros.error, &f, o->reps);
+        figure_free(&f);
+        coro_set_close(&coros);
+        raw_set_close(&raw);
+    }
+}
+
+/* A "VmRSS:" or "VmSize:" line of /proc/self/status, in bytes. */
+static double status_bytes(const char *key)
+{
+    FILE *status = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t key_len = strlen(key);
+    double bytes = -1;
+
+    if (status == NULL)
+        die_errno("/proc/self/status", errno);
+    while (fgets(line, sizeof line, status) != NULL) {
+        if (strncmp(line, key, key_len) == 0 && line[key_len] == ':') {
+            bytes = strtod(line + key_len + 1, NULL) * 1024; /* "  1234 kB" */
+            break;
+        }
+    }
+    fclose(status);
+    if (bytes < 0)
+        die("no VmRSS or VmSize in /proc/self/status");
+    return bytes;
+}
+
+static void run_memory(const struct options *o)
+{
+    size_t n = o->smoke ? SMOKE_MEMORY_COROS : MEMORY_COROS;
+    struct coro_set coros;
+    double rss_before, vsz_before, rss_after, vsz_after;
+
+    /* The first switch maps the thread's signal stack: not per coroutine. */
+    create_destroy_once();
+    rss_before = status_bytes("VmRSS");
+    vsz_before = status_bytes("VmSize");
+    coro_set_open(&coros, n);
+    rss_after = status_bytes("VmRSS");
+    vsz_after = status_bytes("VmSize");
+    if (coros.count == 0)
+        die_errno("coro_create", coros.error);
+    results[result_count++] = (struct result){
+        .name = "memory",
+        .n = coros.count,
+        .n_requested = n,
+        .error = coros.error,
+        .rss_per_coro = (rss_after - rss_before) / (double)coros.count,
+        .vsz_per_coro = (vsz_after - vsz_before) / (double)coros.count,
+    };
+    coro_set_close(&coros);
+}
+
+/* ---- the report ---- */
+
+static void cpu_model(char *buf, size_t cap)
+{
+    FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
+    char line[512];
+
+    snprintf(buf, cap, "unknown");
+    if (cpuinfo == NULL)
+        return;
+    while (fgets(line, sizeof line, cpuinfo) != NULL) {
+        if (strncmp(line, "model name", 10) == 0) {
+            const char *value = strchr(line, ':');
+
+            if (value != NULL) {
+                value++;
+                while (*value == ' ' || *value == '\t')
+                    value++;
+                snprintf(buf, cap, "%s", value);
+                buf[strcspn(buf, "\n")] = '\0';
+            }
+            break;
+        }
+    }
+    fclose(cpuinfo);
+}
+
+static long max_map_count(void)
+{
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    long value = -1;
+
+    if (f != NULL) {
+        if (fscanf(f, "%ld", &value) != 1)
+            value = -1;
+        fclose(f);
+    }
+    return value;
+}
+
+static const char *baseline_of(const char *name)
+{
+    if (strcmp(name, "round_trip") == 0)
+        return "raw swapcontext pair";
+    if (strcmp(name, "create_destroy") == 0)
+        return "one raw round trip";
+    return "raw round trips, same N";
+}
+
+static void report(const struct options *o)
+{
+    char cpu[256], cpu_token[256];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    cpu_model(cpu, sizeof cpu);
+    snprintf(cpu_token, sizeof cpu_token, "%s", cpu);
+    for (char *p = cpu_token; *p != '\0'; p++)
+        if (*p == ' ' || *p == '\t' || *p == '=')
+            *p = '_';
+
+    printf("coro-bench%s\n", o->smoke ? " (smoke: tiny counts, figures meaningless)" : "");
+    printf("  cpu       %s (%ld online)\n", cpu, cpus);
+    printf("  backend   %s\n", coro_backend());
+    printf("  counts    %d repetitions of %ld operations per figure; stack %u bytes (default)\n",
+           o->reps, o->iterations, (unsigned)CORO_DEFAULT_STACK_SIZE);
+    printf("  method    medians; each repetition times the baseline, then libcoro\n\n");
+    printf("  %-26s %14s %14s %8s  %s\n", "figure", "libcoro ns/op", "baseline ns/op", "ratio",
+           "baseline");
+    for (size_t i = 0; i < result_count; i++) {
+        const struct result *r = &results[i];
+        char label[64];
+
+        if (!r->timed)
+            continue;
+        if (strcmp(r->name, "round_robin") == 0)
+            snprintf(label, sizeof label, "round_robin N=%zu", r->n);
+        else
+            snprintf(label, sizeof label, "%s", r->name);
+        printf("  %-26s %14.1f %14.1f %8.3f  %s\n", label, r->libcoro_ns, r->baseline_ns,
+               r->libcoro_ns / r->baseline_ns, baseline_of(r->name));
+        if (r->n < r->n_requested)
+            printf("    N=%zu not reachable: %s at %zu (vm.max_map_count %ld)\n", r->n_requested,
+                   error_name(r->error), r->n, max_map_count());
+    }
+    for (size_t i = 0; i < result_count; i++) {
+        const struct result *r = &results[i];
+
+        if (r->timed)
+            continue;
+        printf("\n  memory, %zu coroutines suspended in coro_yield():\n", r->n);
+        printf("    resident %.0f bytes per coroutine, virtual %.0f bytes per coroutine\n",
+               r->rss_per_coro, r->vsz_per_coro);
+        if (r->n < r->n_requested)
+            printf("    N=%zu not reachable: %s at %zu (vm.max_map_count %ld)\n", r->n_requested,
+                   error_name(r->error), r->n, max_map_count());
+    }
+
+    printf("\nBENCH name=env backend=%s cpu=%s cpus=%ld reps=%d iterations=%ld\n", coro_backend(),
+           cpu_token, cpus, o->reps, o->iterations);
+    for (size_t i = 0; i < result_count; i++) {
+        const struct result *r = &results[i];
+
+        if (!r->timed)
+            printf("BENCH name=%s n=%zu n_requested=%zu rss_bytes_per_coro=%.0f "
+                   "vsz_bytes_per_coro=%.0f limit=%s\n",
+                   r->name, r->n, r->n_requested, r->rss_per_coro, r->vsz_per_coro,
+                   r->error != 0 ? error_name(r->error) : "none");
+        else if (strcmp(r->name, "round_robin") == 0)
+            printf("BENCH name=%s n=%zu n_requested=%zu libcoro_ns=%.1f baseline_ns=%.1f "
+                   "ratio=%.3f reps=%d iterations=%ld limit=%s\n",
+                   r->name, r->n, r->n_requested, r->libcoro_ns, r->baseline_ns,
+                   r->libcoro_ns / r->baseline_ns, o->reps, o->iterations,
+                   r->error != 0 ? error_name(r->error) : "none");
+        else
+            printf("BENCH name=%s n=%zu libcoro_ns=%.1f baseline_ns=%.1f ratio=%.3f reps=%d "
+                   "iterations=%ld\n",
+                   r->name, r->n, r->libcoro_ns, r->baseline_ns, r->libcoro_ns / r->baseline_ns,
+                   o->reps, o->iterations);
+    }
+}
+
+/* ---- --probe: libcoro operations alone, for strace -c ---- */
+
+static int probe(const struct options *o)
+{
+    if (strcmp(o->probe, "round_trip") == 0) {
+        struct coro_set coros;
+
+        coro_set_open(&coros, 1);
+        if (coros.count != 1)
+            die_errno("coro_create", coros.error);
+        time_coro_round_trips(&coros, 1, o->iterations);
+        coro_set_close(&coros);
+    } else if (strcmp(o->probe, "create_destroy") == 0) {
+        time_create_destroy(o->iterations);
+    } else {
+        fprintf(stderr, "coro-bench: --probe takes round_trip or create_destroy\n");
+        return 2;
+    }
+    printf("probe %s iterations=%ld\n", o->probe, o->iterations);
+    return 0;
+}
+
+/* ---- the command line ---- */
+
+static _Noreturn void usage(int status)
+{
+    fprintf(status ? stderr : stdout,
+            "usage: coro-bench [--smoke] [--reps N] [--iterations N] [--only NAME]\n"
+            "       coro-bench --probe round_trip|create_destroy [--iterations N]\n"
+            "NAME: round_trip, create_destroy, round_robin, memory\n");
+    exit(status);
+}
+
+static long positive(const char *flag, const char *text, long max)
+{
+    char *end;
+    long value;
+
+    errno = 0;
+    value = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value <= 0 || value > max) {
+        fprintf(stderr, "coro-bench: %s wants a whole number from 1 to %ld, not '%s'\n", flag,
+                max, text);
+        exit(2);
+    }
+    return value;
+}
+
+static int known_figure(const char *name)
+{
+    return strcmp(name, "round_trip") == 0 || strcmp(name, "create_destroy") == 0 ||
+           strcmp(name, "round_robin") == 0 || strcmp(name, "memory") == 0;
+}
+
+static void parse(int argc, char **argv, struct options *o)
+{
+    int reps = 0;
+    long iterations = 0;
+
+    *o = (struct options){0};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (strcmp(arg, "--smoke") == 0) {
+            o->smoke = 1;
+            continue;
+        }
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+            usage(0);
+        if (strcmp(arg, "--reps") != 0 && strcmp(arg, "--iterations") != 0 &&
+            strcmp(arg, "--only") != 0 && strcmp(arg, "--probe") != 0) {
+            fprintf(stderr, "coro-bench: unknown argument '%s'\n", arg);
+            usage(2);
+        }
+        if (value == NULL) {
+            fprintf(stderr, "coro-bench: %s wants a value\n", arg);
+            usage(2);
+        }
+        i++;
+        if (strcmp(arg, "--reps") == 0) {
+            reps = (int)positive(arg, value, MAX_REPS);
+        } else if (strcmp(arg, "--iterations") == 0) {
+            iterations = positive(arg, value, LONG_MAX / 2);
+        } else if (strcmp(arg, "--only") == 0) {
+            if (!known_figure(value)) {
+                fprintf(stderr, "coro-bench: no figure named '%s'\n", value);
+                usage(2);
+            }
+            o->only = value;
+        } else {
+            o->probe = value;
+        }
+    }
+    o->reps = reps ? reps : o->smoke ? SMOKE_REPS : DEFAULT_REPS;
+    o->iterations = iterations ? iterations : o->smoke ? SMOKE_ITERATIONS : DEFAULT_ITERATIONS;
+}
+
+static int wanted(const struct options *o, const char *name)
+{
+    return o->only == NULL || strcmp(o->only, name) == 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+
+    parse(argc, argv, &o);
+    if (o.probe != NULL)
+        return probe(&o);
+    /* Memory first, while the heap holds no freed blocks that the new
+     * coroutines would reuse without growing the process. */
+    if (wanted(&o, "memory"))
+        run_memory(&o);
+    if (wanted(&o, "round_trip"))
+        run_round_trip(&o);
+    if (wanted(&o, "create_destroy"))
+        run_create_destroy(&o);
+    if (wanted(&o, "round_robin"))
+        run_round_robin(&o);
+    report(&o);
+    return 0;
+}
