@@ -21,14 +21,7 @@ struct coro__context {
     /* Where the trampoline goes: makecontext() passes only ints. */
     void (*entry)(void *);
     void *arg;
-    /* For the sanitizers: the stack this context runs on (for a context
-     * saved by a switch, learnt from ASan on arrival), its fake stack while
-     * it is switched out, its TSan fiber, and who switched to it last. */
-    const void *stack_bottom;
-    size_t stack_size;
-    void *fake_stack;
-    void *tsan_fiber;
-    struct coro__context *switched_from;
+    struct coro__switch_marks marks; /* for ASan and TSan */
 };
 
 size_t coro__context_size(void)
@@ -43,24 +36,12 @@ size_t coro__context_align(void)
 
 /* makecontext() passes int arguments only, so the context's address arrives
  * split into two 32-bit halves (the high half is 0 on 32-bit targets). */
-/* Every arrival in a context, the first in the trampoline included: tell
- * ASan, and learn from it which stack the context that came here is on. */
-static void arrived(struct coro__context *self)
-{
-    struct coro__context *from = self->switched_from;
-
-    if (from != NULL)
-        coro__asan_switch_end(self->fake_stack, &from->stack_bottom, &from->stack_size);
-    else
-        coro__asan_switch_end(self->fake_stack, NULL, NULL);
-}
-
 static void trampoline(int hi, int lo)
 {
     uintptr_t bits = ((uintptr_t)(unsigned)hi << 16 << 16) | (uintptr_t)(unsigned)lo;
     struct coro__context *ctx = (struct coro__context *)bits;
 
-    arrived(ctx);
+    coro__marks_arrive(&ctx->marks);
     ctx->entry(ctx->arg);
     /* entry leaves by coro__context_jump(); returning here would end the
      * thread (uc_link is NULL), so stop loudly instead. */
@@ -111,11 +92,7 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     ctx->uc.uc_link = NULL;
     ctx->entry = entry;
     ctx->arg = arg;
-    ctx->stack_bottom = stack_lo;
-    ctx->stack_size = stack_size;
-    ctx->fake_stack = NULL;
-    ctx->switched_from = NULL;
-    ctx->tsan_fiber = coro__tsan_fiber_create();
+    coro__marks_init(&ctx->marks, stack_lo, stack_size);
     makecontext(&ctx->uc, (void (*)(void))trampoline, 2,
                 (int)(unsigned)(bits >> 16 >> 16), (int)(unsigned)(bits & 0xffffffffu));
     return 0;
@@ -123,29 +100,21 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
 
 void coro__context_release(coro__context *ctx)
 {
-    coro__tsan_fiber_destroy(ctx->tsan_fiber);
-    ctx->tsan_fiber = NULL;
+    coro__marks_release(&ctx->marks);
 }
 
 void coro__context_switch(coro__context *save, coro__context *to)
 {
-    /* A context is saved by whatever fiber runs it: a coroutine's own, or
-     * the thread's, which changes as threads resume the coroutine. */
-    save->tsan_fiber = coro__tsan_fiber_current();
-    to->switched_from = save;
-    coro__asan_switch_begin(&save->fake_stack, to->stack_bottom, to->stack_size);
-    coro__tsan_fiber_switch(to->tsan_fiber);
+    coro__marks_leave(&save->marks, &to->marks);
     /* Fails only for a context that getcontext never filled: a bug here. */
     if (swapcontext(&save->uc, &to->uc) != 0)
         abort();
-    arrived(save);
+    coro__marks_arrive(&save->marks);
 }
 
 _Noreturn void coro__context_jump(coro__context *to)
 {
-    to->switched_from = NULL;
-    coro__asan_switch_begin(NULL, to->stack_bottom, to->stack_size);
-    coro__tsan_fiber_switch(to->tsan_fiber);
+    coro__marks_leave(NULL, &to->marks);
     setcontext(&to->uc);
     abort();
 }

@@ -35,29 +35,87 @@
 #include <valgrind/valgrind.h>
 #endif
 
-/* --- AddressSanitizer: which stack is current, and fake stacks --- */
-
-/* Before a switch to the stack [bottom, bottom + size). fake_stack_save
- * keeps the leaving side's fake stack; NULL when that side never comes back,
- * so ASan frees it. */
-static inline void coro__asan_switch_begin(void **fake_stack_save, const void *bottom, size_t size)
-{
-#ifdef CORO_ASAN
-    __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
+#if defined(__GNUC__)
+#define CORO_ALWAYS_INLINE __attribute__((always_inline)) inline
 #else
-    (void)fake_stack_save, (void)bottom, (void)size;
+#define CORO_ALWAYS_INLINE inline
+#endif
+
+/*
+ * --- Switches: what each backend's context keeps for ASan and TSan ---
+ *
+ * ASan must be told, around every switch, which stack becomes current; it
+ * keeps a fake stack per context for use-after-return detection, and it
+ * reports on arrival which stack was left, which is how a context saved by
+ * a switch (a resumer's, whose stack libcoro did not make) learns its bounds.
+ * TSan has a fiber per coroutine; a resumer's context runs on whatever fiber
+ * saved it.
+ */
+struct coro__switch_marks {
+    const void *stack_bottom;
+    size_t stack_size;
+    void *fake_stack;
+    void *tsan_fiber;
+    struct coro__switch_marks *switched_from;
+};
+
+/* A context that will run on the stack [lo, lo + size). */
+static inline void coro__marks_init(struct coro__switch_marks *marks, const void *lo, size_t size)
+{
+    marks->stack_bottom = lo;
+    marks->stack_size = size;
+    marks->fake_stack = NULL;
+    marks->switched_from = NULL;
+#ifdef CORO_TSAN
+    marks->tsan_fiber = __tsan_create_fiber(0);
+#else
+    marks->tsan_fiber = NULL;
 #endif
 }
 
-/* On arrival: the stack just left is reported through from_bottom and
- * from_size (either may be NULL). */
-static inline void coro__asan_switch_end(void *fake_stack, const void **from_bottom, size_t *from_size)
+static inline void coro__marks_release(struct coro__switch_marks *marks)
+{
+#ifdef CORO_TSAN
+    if (marks->tsan_fiber != NULL)
+        __tsan_destroy_fiber(marks->tsan_fiber);
+#endif
+    marks->tsan_fiber = NULL;
+}
+
+/*
+ * Just before the switch from save to to; to == NULL-save (save NULL) when
+ * the running context is left for good, so ASan frees its fake stack.
+ * Always inlined: TSan's switch must not happen inside an instrumented
+ * function of its own, which would push its frame on one fiber's shadow
+ * stack and pop it from the other's.
+ */
+static CORO_ALWAYS_INLINE void coro__marks_leave(struct coro__switch_marks *save,
+                                                 struct coro__switch_marks *to)
 {
 #ifdef CORO_ASAN
-    __sanitizer_finish_switch_fiber(fake_stack, from_bottom, from_size);
-#else
-    (void)fake_stack, (void)from_bottom, (void)from_size;
+    to->switched_from = save;
+    __sanitizer_start_switch_fiber(save != NULL ? &save->fake_stack : NULL, to->stack_bottom,
+                                   to->stack_size);
 #endif
+#ifdef CORO_TSAN
+    if (save != NULL)
+        save->tsan_fiber = __tsan_get_current_fiber();
+    /* Flags 0: the switch orders what came before it before what follows. */
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+    (void)save, (void)to;
+}
+
+/* First thing on arrival in self, the first arrival in a new context too. */
+static CORO_ALWAYS_INLINE void coro__marks_arrive(struct coro__switch_marks *self)
+{
+#ifdef CORO_ASAN
+    struct coro__switch_marks *from = self->switched_from;
+
+    __sanitizer_finish_switch_fiber(self->fake_stack, from ? &from->stack_bottom : NULL,
+                                    from ? &from->stack_size : NULL);
+#endif
+    (void)self;
 }
 
 /* A reused stack still carries the poison of the frames it was abandoned
@@ -68,52 +126,6 @@ static inline void coro__asan_unpoison(void *lo, size_t size)
     ASAN_UNPOISON_MEMORY_REGION(lo, size);
 #else
     (void)lo, (void)size;
-#endif
-}
-
-/* --- ThreadSanitizer: one fiber per coroutine --- */
-
-static inline void *coro__tsan_fiber_create(void)
-{
-#ifdef CORO_TSAN
-    return __tsan_create_fiber(0);
-#else
-    return NULL;
-#endif
-}
-
-static inline void coro__tsan_fiber_destroy(void *fiber)
-{
-#ifdef CORO_TSAN
-    if (fiber != NULL)
-        __tsan_destroy_fiber(fiber);
-#else
-    (void)fiber;
-#endif
-}
-
-static inline void *coro__tsan_fiber_current(void)
-{
-#ifdef CORO_TSAN
-    return __tsan_get_current_fiber();
-#else
-    return NULL;
-#endif
-}
-
-/* Flags 0: the switch orders everything before it before everything after,
- * as the hand-over between threads that the caller did already. Always
- * inlined: an instrumented function of its own would push its frame on one
- * fiber's shadow stack and pop it from the other's. */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void coro__tsan_fiber_switch(void *fiber)
-{
-#ifdef CORO_TSAN
-    __tsan_switch_to_fiber(fiber, 0);
-#else
-    (void)fiber;
 #endif
 }
 
