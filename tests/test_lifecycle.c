@@ -330,12 +330,12 @@ static void test_lifecycle_current_inside(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
-static void test_lifecycle_backend_is_ucontext(void **state)
+static void test_lifecycle_backend_is_configured(void **state)
 {
-    /* coro_backend() names the built-in backend. */
+    /* coro_backend() names the backend CMake built in (CORO_BACKEND). */
     (void)state;
     assert_non_null(coro_backend());
-    assert_string_equal(coro_backend(), "ucontext");
+    assert_string_equal(coro_backend(), CORO_TEST_BACKEND);
 }
 
 static void test_lifecycle_body_arguments(void **state)
@@ -445,7 +445,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_status_null_is_dead),
         cmocka_unit_test(test_lifecycle_current_outside),
         cmocka_unit_test(test_lifecycle_current_inside),
-        cmocka_unit_test(test_lifecycle_backend_is_ucontext),
+        cmocka_unit_test(test_lifecycle_backend_is_configured),
         cmocka_unit_test(test_lifecycle_body_arguments),
         cmocka_unit_test(test_lifecycle_destroy_null),
         cmocka_unit_test(test_lifecycle_destroy_created),

@@ -1,0 +1,112 @@
+/*
+ * The opt-in hand-written backend (-DCORO_BACKEND=asm): a switch saves and
+ * restores only what the ABI calls callee-saved (switch_<arch>.S). Unlike
+ * ucontext it makes no system call, so it does not switch the signal mask:
+ * all coroutines of a thread share that thread's mask.
+ */
+#include "context.h"
+#include "sanitizer.h"
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct coro__context {
+    void *sp; /* the saved frame, while switched out */
+    void (*entry)(void *);
+    void *arg;
+    struct coro__switch_marks marks; /* for ASan and TSan */
+};
+
+void coro__asm_switch(void **save_sp, void *to_sp);
+void coro__asm_start(void);
+
+size_t coro__context_size(void)
+{
+    return sizeof(struct coro__context);
+}
+
+size_t coro__context_align(void)
+{
+    return alignof(struct coro__context);
+}
+
+static _Noreturn void start(struct coro__context *ctx)
+{
+    coro__marks_arrive(&ctx->marks);
+    ctx->entry(ctx->arg);
+    abort(); /* entry leaves by coro__context_jump() */
+}
+
+/* The first frame coro__asm_switch() pops: see the layout in the .S file. */
+#if defined(__x86_64__)
+#define FRAME_SIZE 64
+#define TOP_GAP 16 /* coro__asm_start then runs on a 16-byte aligned stack */
+
+static void lay_first_frame(uint64_t *frame, struct coro__context *ctx)
+{
+    uint32_t mxcsr = 0x1f80;   /* the ABI's initial values: all exceptions */
+    uint16_t x87_cw = 0x037f;  /* masked, round to nearest, x87 extended */
+
+    memcpy((char *)frame, &mxcsr, sizeof mxcsr);
+    memcpy((char *)frame + 4, &x87_cw, sizeof x87_cw);
+    frame[3] = (uint64_t)(uintptr_t)start;    /* r13 */
+    frame[4] = (uint64_t)(uintptr_t)ctx;      /* r12 */
+    frame[7] = (uint64_t)(uintptr_t)coro__asm_start;
+}
+#elif defined(__aarch64__)
+#define FRAME_SIZE 176
+#define TOP_GAP 0
+
+static void lay_first_frame(uint64_t *frame, struct coro__context *ctx)
+{
+    frame[0] = (uint64_t)(uintptr_t)ctx;      /* x19 */
+    frame[1] = (uint64_t)(uintptr_t)start;    /* x20 */
+    frame[11] = (uint64_t)(uintptr_t)coro__asm_start; /* x30 */
+    /* FPCR 0: round to nearest, no traps, as a new thread starts. */
+}
+#else
+#error "CORO_BACKEND=asm supports x86-64 and AArch64; use the ucontext backend elsewhere"
+#endif
+
+int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
+                       void (*entry)(void *), void *arg)
+{
+    uintptr_t top = ((uintptr_t)stack_lo + stack_size) & ~(uintptr_t)15;
+    uint64_t *frame = (uint64_t *)(top - TOP_GAP - FRAME_SIZE);
+
+    memset(frame, 0, FRAME_SIZE + TOP_GAP);
+    lay_first_frame(frame, ctx);
+    ctx->sp = frame;
+    ctx->entry = entry;
+    ctx->arg = arg;
+    coro__marks_init(&ctx->marks, stack_lo, stack_size);
+    return 0;
+}
+
+void coro__context_release(coro__context *ctx)
+{
+    coro__marks_release(&ctx->marks);
+}
+
+void coro__context_switch(coro__context *save, coro__context *to)
+{
+    coro__marks_leave(&save->marks, &to->marks);
+    coro__asm_switch(&save->sp, to->sp);
+    coro__marks_arrive(&save->marks);
+}
+
+_Noreturn void coro__context_jump(coro__context *to)
+{
+    void *abandoned;
+
+    coro__marks_leave(NULL, &to->marks);
+    coro__asm_switch(&abandoned, to->sp);
+    abort();
+}
+
+const char *coro__context_backend(void)
+{
+    return "asm";
+}

@@ -1,0 +1,70 @@
+/*
+ * The AArch64 (AAPCS64) context switch for the asm backend.
+ *
+ * void coro__asm_switch(void **save_sp, void *to_sp)
+ *   Stores what the ABI calls callee-saved (x19-x28, the frame pointer x29,
+ *   the link register x30, d8-d15, and FPCR) below the stack pointer, stores
+ *   the stack pointer in *save_sp, takes to_sp, loads the same set from
+ *   there and branches to the loaded x30 (a `br`, not `ret`: the return
+ *   predictor expects this call's own caller).
+ *
+ * Frame at a saved stack pointer, 176 bytes, 16-byte aligned:
+ *   +0 x19 x20  +16 x21 x22  +32 x23 x24  +48 x25 x26  +64 x27 x28
+ *   +80 x29 x30  +96 d8 d9  +112 d10 d11  +128 d12 d13  +144 d14 d15
+ *   +160 FPCR  +168 unused
+ * context_asm.c lays out the same frame for a context's first switch, with
+ * x19 = its argument, x20 = the function to call, and x30 coro__asm_start.
+ */
+    .text
+
+    .globl coro__asm_switch
+    .hidden coro__asm_switch
+    .type coro__asm_switch, %function
+    .p2align 4
+coro__asm_switch:
+    sub sp, sp, #176
+    stp x19, x20, [sp, #0]
+    stp x21, x22, [sp, #16]
+    stp x23, x24, [sp, #32]
+    stp x25, x26, [sp, #48]
+    stp x27, x28, [sp, #64]
+    stp x29, x30, [sp, #80]
+    stp d8, d9, [sp, #96]
+    stp d10, d11, [sp, #112]
+    stp d12, d13, [sp, #128]
+    stp d14, d15, [sp, #144]
+    mrs x9, fpcr
+    str x9, [sp, #160]
+    mov x9, sp
+    str x9, [x0]
+
+    mov sp, x1
+    ldp x19, x20, [sp, #0]
+    ldp x21, x22, [sp, #16]
+    ldp x23, x24, [sp, #32]
+    ldp x25, x26, [sp, #48]
+    ldp x27, x28, [sp, #64]
+    ldp x29, x30, [sp, #80]
+    ldp d8, d9, [sp, #96]
+    ldp d10, d11, [sp, #112]
+    ldp d12, d13, [sp, #128]
+    ldp d14, d15, [sp, #144]
+    ldr x9, [sp, #160]
+    msr fpcr, x9
+    add sp, sp, #176
+    br x30
+    .size coro__asm_switch, .-coro__asm_switch
+
+/* Where a new context's first switch lands: calls x20(x19), which never
+ * returns. */
+    .globl coro__asm_start
+    .hidden coro__asm_start
+    .type coro__asm_start, %function
+    .p2align 4
+coro__asm_start:
+    mov x0, x19
+    blr x20
+    brk #0
+    .size coro__asm_start, .-coro__asm_start
+
+    .section .note.GNU-stack,"",%progbits

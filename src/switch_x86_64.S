@@ -1,0 +1,62 @@
+/*
+ * The x86-64 System V context switch for the asm backend.
+ *
+ * void coro__asm_switch(void **save_sp, void *to_sp)
+ *   Pushes what the ABI calls callee-saved (rbx, rbp, r12-r15, the x87
+ *   control word and MXCSR), stores the stack pointer in *save_sp, takes
+ *   to_sp, pops the same set from there and jumps to the popped return
+ *   address. A jump rather than `ret`: the return-stack predictor expects
+ *   this call's own caller, which a switch never returns to.
+ *
+ * Frame at a saved stack pointer, 64 bytes, 16-byte aligned:
+ *   +0 MXCSR (4)  +4 x87 control word (2)  +8 r15  +16 r14  +24 r13
+ *   +32 r12  +40 rbx  +48 rbp  +56 return address
+ * context_asm.c lays out the same frame for a context's first switch, with
+ * r12 = its argument, r13 = the function to call, and the return address
+ * coro__asm_start.
+ */
+    .text
+
+    .globl coro__asm_switch
+    .hidden coro__asm_switch
+    .type coro__asm_switch, @function
+    .p2align 4
+coro__asm_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+
+    movq %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    popq %rcx
+    jmpq *%rcx
+    .size coro__asm_switch, .-coro__asm_switch
+
+/* Where a new context's first switch lands, with a 16-byte aligned stack:
+ * calls r13(r12), which never returns. */
+    .globl coro__asm_start
+    .hidden coro__asm_start
+    .type coro__asm_start, @function
+    .p2align 4
+coro__asm_start:
+    movq %r12, %rdi
+    callq *%r13
+    ud2
+    .size coro__asm_start, .-coro__asm_start
+
+    .section .note.GNU-stack,"",@progbits
