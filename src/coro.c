@@ -45,12 +45,16 @@ struct coro {
 };
 
 /*
- * The coroutine running on this thread. A body that yields may be resumed on
- * another thread, and compilers may keep the address of a thread-local
- * variable across a call, so every access goes through these two functions,
- * which are never inlined into code that switches.
+ * Per thread: the coroutine running on it, and whether the thread was made
+ * ready for overflow reports. A body that yields may be resumed on another
+ * thread, and compilers may keep the address of a thread-local variable
+ * across a call, so every access goes through these functions, which are
+ * never inlined into code that switches.
  */
-static _Thread_local struct coro *running;
+static _Thread_local struct {
+    struct coro *running;
+    bool watched;
+} this_thread;
 
 #if defined(__GNUC__)
 #define CORO_NOINLINE __attribute__((noinline))
@@ -60,12 +64,26 @@ static _Thread_local struct coro *running;
 
 static CORO_NOINLINE struct coro *running_get(void)
 {
-    return running;
+    return this_thread.running;
 }
 
 static CORO_NOINLINE void running_set(struct coro *co)
 {
-    running = co;
+    this_thread.running = co;
+}
+
+/* Makes co the running coroutine and returns the one it replaces; the first
+ * time on a thread, readies the thread for overflow reports. */
+static CORO_NOINLINE struct coro *running_replace(struct coro *co)
+{
+    struct coro *previous = this_thread.running;
+
+    if (!this_thread.watched) {
+        this_thread.watched = true;
+        coro__overflow_watch_thread();
+    }
+    this_thread.running = co;
+    return previous;
 }
 
 static void *fail(int error)
@@ -86,15 +104,13 @@ static int busy_error(const coro_t *co)
  * once it yields or ends. All checks are the caller's. */
 static void *switch_into(struct coro *co, void *value)
 {
-    struct coro *resumer = running_get();
+    struct coro *resumer = running_replace(co);
 
-    coro__overflow_watch_thread();
     if (resumer != NULL)
         resumer->status = CORO_NORMAL;
     co->resumer = resumer;
     co->status = CORO_RUNNING;
     co->transfer = value;
-    running_set(co);
     coro__context_switch(co->caller_context, co->context);
     /* co yielded or ended, and the switch back came on this same thread: co
      * ran here from its resume to its yield. */

@@ -26,7 +26,6 @@ static size_t guard_size; /* read by the handler, where sysconf is not safe */
 static struct sigaction previous[WATCHED_COUNT];
 
 static pthread_key_t alt_stack_key;
-static _Thread_local bool thread_watched;
 
 /* Appends text to buf at *len; async-signal-safe, unlike snprintf. */
 static void append(char *buf, size_t cap, size_t *len, const char *text)
@@ -146,9 +145,6 @@ void coro__overflow_watch_thread(void)
 {
     stack_t current, alt;
 
-    if (thread_watched)
-        return;
-    thread_watched = true;
     coro__overflow_watch_process();
     if (!handler_installed)
         return;

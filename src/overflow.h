@@ -10,8 +10,9 @@
  * whose disposition is still SIG_DFL. Unless CORO_NO_SIGNAL_HANDLER is set. */
 void coro__overflow_watch_process(void);
 
-/* Gives the calling thread an alternate signal stack, once, if it has none:
- * the overflowing stack has no room left for the handler. */
+/* Gives the calling thread an alternate signal stack if it has none: the
+ * overflowing stack has no room left for the handler. Once per thread (the
+ * caller keeps track): it makes system calls. */
 void coro__overflow_watch_thread(void);
 
 /* co's stack; defined in coro.c, which alone sees inside a coroutine. */
