@@ -20,6 +20,7 @@ struct coro__context {
 };
 
 void coro__asm_switch(void **save_sp, void *to_sp);
+_Noreturn void coro__asm_jump(void *to_sp);
 void coro__asm_start(void);
 
 size_t coro__context_size(void)
@@ -99,11 +100,8 @@ void coro__context_switch(coro__context *save, coro__context *to)
 
 _Noreturn void coro__context_jump(coro__context *to)
 {
-    void *abandoned;
-
     coro__marks_leave(NULL, &to->marks);
-    coro__asm_switch(&abandoned, to->sp);
-    abort();
+    coro__asm_jump(to->sp);
 }
 
 const char *coro__context_backend(void)

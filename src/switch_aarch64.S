@@ -39,6 +39,7 @@ coro__asm_switch:
     str x9, [x0]
 
     mov sp, x1
+.Lrestore:
     ldp x19, x20, [sp, #0]
     ldp x21, x22, [sp, #16]
     ldp x23, x24, [sp, #32]
@@ -54,6 +55,18 @@ coro__asm_switch:
     add sp, sp, #176
     br x30
     .size coro__asm_switch, .-coro__asm_switch
+
+/* void coro__asm_jump(void *to_sp): the second half alone, for a context
+ * that is left for good (nothing of it is saved, not even its stack
+ * pointer, whose slot may already be gone). */
+    .globl coro__asm_jump
+    .hidden coro__asm_jump
+    .type coro__asm_jump, %function
+    .p2align 4
+coro__asm_jump:
+    mov sp, x0
+    b .Lrestore
+    .size coro__asm_jump, .-coro__asm_jump
 
 /* Where a new context's first switch lands: calls x20(x19), which never
  * returns. */

@@ -34,6 +34,7 @@ coro__asm_switch:
     movq %rsp, (%rdi)
 
     movq %rsi, %rsp
+.Lrestore:
     ldmxcsr (%rsp)
     fldcw 4(%rsp)
     addq $8, %rsp
@@ -46,6 +47,18 @@ coro__asm_switch:
     popq %rcx
     jmpq *%rcx
     .size coro__asm_switch, .-coro__asm_switch
+
+/* void coro__asm_jump(void *to_sp): the second half alone, for a context
+ * that is left for good (nothing of it is saved, not even its stack
+ * pointer, whose slot may already be gone). */
+    .globl coro__asm_jump
+    .hidden coro__asm_jump
+    .type coro__asm_jump, @function
+    .p2align 4
+coro__asm_jump:
+    movq %rdi, %rsp
+    jmp .Lrestore
+    .size coro__asm_jump, .-coro__asm_jump
 
 /* Where a new context's first switch lands, with a 16-byte aligned stack:
  * calls r13(r12), which never returns. */
