@@ -154,8 +154,10 @@ CORO_API int coro_close(coro_t *co);
  * co is closed while suspended, every frame of its body is still live, so arg
  * may point at the body's locals; when the body returns, the cleanups run
  * after it, and its locals are gone: a cleanup that must also run then takes
- * memory that outlives the body. A cleanup cannot yield (coro_yield() fails
- * there with ECANCELED). Only from inside co.
+ * memory that outlives the body. While its cleanups run, co is
+ * CORO_RUNNING: a cleanup may create, resume, close or destroy other
+ * coroutines and register further cleanups (they run next), but cannot
+ * yield (coro_yield() fails there with ECANCELED). Only from inside co.
  * Returns 0, or EINVAL (co or fn is NULL), EPERM (co is not the running
  * coroutine), ENOMEM (nothing registered).
  */
