@@ -212,20 +212,27 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
     return co;
 }
 
-int coro_resume(coro_t *co, void *value, void **out)
+/* Why co cannot be resumed with value, or 0. */
+static int resume_error(const coro_t *co, const void *value)
 {
-    void *result;
-    int error;
-
     if (co == NULL)
         return EINVAL;
-    error = busy_error(co);
-    if (error != 0)
-        return error;
+    if (busy_error(co) != 0)
+        return EBUSY;
     if (co->status == CORO_DEAD)
         return ESRCH;
     if (co->status == CORO_CREATED && value != NULL)
         return EINVAL;
+    return 0;
+}
+
+int coro_resume(coro_t *co, void *value, void **out)
+{
+    void *result;
+    int error = resume_error(co, value);
+
+    if (error != 0)
+        return error;
     result = switch_into(co, value);
     if (out != NULL)
         *out = result;
@@ -234,10 +241,9 @@ int coro_resume(coro_t *co, void *value, void **out)
 
 void *coro_send(coro_t *co, void *value)
 {
-    void *result;
-    int error = coro_resume(co, value, &result);
+    int error = resume_error(co, value);
 
-    return error == 0 ? result : fail(error);
+    return error == 0 ? switch_into(co, value) : fail(error);
 }
 
 void *coro_next(coro_t *co)
