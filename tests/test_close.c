@@ -2,40 +2,9 @@
  * close and defer: coro_close() on every state, and the cleanups registered
  * with coro_defer(): their order, where they run, what they see.
  */
-#include "test_support.h"
+#include "event_log.h"
 
 #include <errno.h>
-
-/* Events, in the order they happen. */
-#define LOG_MAX 256
-static int event_log[LOG_MAX];
-static size_t event_count;
-
-static void record(int event)
-{
-    assert_true(event_count < LOG_MAX);
-    event_log[event_count++] = event;
-}
-
-static int reset_log(void **state)
-{
-    (void)state;
-    event_count = 0;
-    return 0;
-}
-
-static void assert_log(const int *expected, size_t count)
-{
-    assert_int_equal(event_count, count);
-    for (size_t i = 0; i < count; i++)
-        assert_int_equal(event_log[i], expected[i]);
-}
-
-/* A cleanup that records its argument, an integer. */
-static void record_cleanup(void *arg)
-{
-    record((int)PTR_TO_INT(arg));
-}
 
 /* Records 1, yields 2, records 3, returns 4. */
 static void *record_around_yield(coro_t *co, void *arg)

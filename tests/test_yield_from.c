@@ -3,40 +3,10 @@
  * from the delegate, sends flow down into it, its return value comes back,
  * and closing the delegator closes the delegate first.
  */
-#include "test_support.h"
+#include "event_log.h"
 
 #include <errno.h>
 #include <stdbool.h>
-
-/* Events, in the order they happen. */
-#define LOG_MAX 64
-static int event_log[LOG_MAX];
-static size_t event_count;
-
-static void record(int event)
-{
-    assert_true(event_count < LOG_MAX);
-    event_log[event_count++] = event;
-}
-
-static int reset_log(void **state)
-{
-    (void)state;
-    event_count = 0;
-    return 0;
-}
-
-static void assert_log(const int *expected, size_t count)
-{
-    assert_int_equal(event_count, count);
-    for (size_t i = 0; i < count; i++)
-        assert_int_equal(event_log[i], expected[i]);
-}
-
-static void record_cleanup(void *arg)
-{
-    record((int)PTR_TO_INT(arg));
-}
 
 /* The delegate: yields 1, 2, 3, recording each value sent back, and
  * returns 99. */
