@@ -86,6 +86,11 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     return 0;
 }
 
+int coro__context_must_finish(const coro__context *ctx)
+{
+    return coro__marks_hold_fake_stack(&ctx->marks);
+}
+
 void coro__context_release(coro__context *ctx)
 {
     coro__marks_release(&ctx->marks);

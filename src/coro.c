@@ -316,7 +316,8 @@ int coro_close(coro_t *co)
         return 0;
     case CORO_SUSPENDED:
         co->ending = true;
-        if (co->cleanup_count == 0 && co->delegate == NULL) {
+        if (co->cleanup_count == 0 && co->delegate == NULL &&
+            !coro__context_must_finish(co->context)) {
             /* Nothing would run on its stack: no need to switch into it. */
             co->status = CORO_DEAD;
             co->transfer = NULL;

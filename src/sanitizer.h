@@ -118,6 +118,18 @@ static CORO_ALWAYS_INLINE void coro__marks_arrive(struct coro__switch_marks *sel
     (void)self;
 }
 
+/* A context that was left holding a fake stack: ASan frees it only when the
+ * context is left for good (coro__marks_leave() with save NULL). */
+static inline int coro__marks_hold_fake_stack(const struct coro__switch_marks *marks)
+{
+#ifdef CORO_ASAN
+    return marks->fake_stack != NULL;
+#else
+    (void)marks;
+    return 0;
+#endif
+}
+
 /* A reused stack still carries the poison of the frames it was abandoned
  * with (a closed coroutine never returns from its frames). */
 static inline void coro__asan_unpoison(void *lo, size_t size)
