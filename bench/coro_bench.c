@@ -1,6 +1,7 @@
 /*
  * coro-bench: what libcoro's switches cost, beside the raw glibc
- * swapcontext() they are built on.
+ * swapcontext() that the default backend is built on, and beside the least
+ * a stackful switch can do.
  *
  * Method. Each timed figure is measured in several repetitions (--reps).
  * Repetition i times the baseline and then libcoro, back to back in this
@@ -15,9 +16,25 @@
  *                   value straight back, against a raw pair of swapcontext()
  *                   calls: main swaps into a makecontext()'d context on an
  *                   mmap'd stack, which swaps back.
+ *   round_trip_min  coro_send() and coro_yield() as in round_trip, against
+ *                   a pair of minimal switches: main switches into a context
+ *                   on an mmap'd stack, which switches back. The minimal
+ *                   switch, bench_min_switch below, saves what the ABI calls
+ *                   callee-saved and nothing else: on x86-64 it pushes rbp,
+ *                   rbx and r12-r15, swaps stack pointers, pops the six and
+ *                   returns (no x87 control word, no MXCSR); on AArch64 it
+ *                   stores x19-x30 and d8-d15, swaps stack pointers, loads
+ *                   them and returns (no FPCR). The asm backend's goal is a
+ *                   ratio of at most 1.5 here.
  *   create_destroy  coro_create(body, NULL, 0) (the default stack size), a
  *                   first coro_next(), in which the body returns at once, and
  *                   coro_destroy(); against one raw round trip as above.
+ *   create_destroy_min
+ *                   the same libcoro operations as create_destroy, against
+ *                   one minimal round trip as in round_trip_min. The asm
+ *                   backend's goal is a ratio of at most 15 here.
+ *                   The two _min figures exist on x86-64 and AArch64 only;
+ *                   elsewhere they are reported as skipped.
  *   round_robin     round trips with N coroutines alive (N = 1, 1000,
  *                   100000), resumed in turn: 0, 1, ... N-1, 0, ...; against
  *                   N raw contexts resumed the same way, on stacks laid out
@@ -35,11 +52,15 @@
  * "BENCH name=NAME":
  *   BENCH name=env backend=B cpu=MODEL_WITH_UNDERSCORES cpus=C reps=R iterations=I
  *   BENCH name=round_trip n=1 libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I
+ *   BENCH name=round_trip_min n=1 libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I
  *   BENCH name=create_destroy n=1 libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I
+ *   BENCH name=create_destroy_min n=1 libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I
  *   BENCH name=round_robin n=N n_requested=N libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I limit=L
  *   BENCH name=memory n=N n_requested=N rss_bytes_per_coro=B vsz_bytes_per_coro=B limit=L
  * where limit is "none" when n_requested was reached, otherwise the error of
- * the coro_create() that failed (e.g. ENOMEM).
+ * the coro_create() that failed (e.g. ENOMEM). On an architecture without
+ * the minimal switch, each _min figure is the one line
+ *   BENCH name=NAME skipped=no_minimal_switch_for_this_architecture
  *
  * Flags:
  *   --smoke          tiny counts, for the ctest: milliseconds, under a
@@ -49,8 +70,9 @@
  *   --only NAME      one figure only
  *   --probe NAME     no timing and no baseline: set up, then run exactly
  *                    --iterations libcoro operations of figure NAME
- *                    (round_trip or create_destroy) and exit, for counting
- *                    system calls with strace -c (run two counts, subtract)
+ *                    (round_trip or create_destroy, whose operations the
+ *                    _min figures share) and exit, for counting system
+ *                    calls with strace -c (run two counts, subtract)
  */
 #define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MAP_STACK, MAP_NORESERVE */
 #define _XOPEN_SOURCE 700 /* ucontext: getcontext, makecontext, swapcontext */
@@ -240,6 +262,201 @@ static double time_raw_round_trips(struct raw_set *set, size_t n, long iteration
     return (now_ns() - start) / (double)iterations;
 }
 
+/* ---- the minimal baseline: callee-saved registers, a stack pointer ---- */
+
+/*
+ * void bench_min_switch(void **save_sp, void *to_sp)
+ *   Saves the registers the ABI calls callee-saved on the stack, stores the
+ *   stack pointer in *save_sp, takes to_sp, restores the same registers from
+ *   there and returns. Nothing else: no floating-point control state, no
+ *   signal mask, and a plain `ret`, as the textbook switch has. That `ret`
+ *   lands in another context than the return predictor expects (the caller
+ *   of this very call), where switch_<arch>.S branches to the address it
+ *   pops: on x86-64 a pop and jmp here would make this baseline several
+ *   times faster.
+ * void bench_min_start(void)
+ *   Where a new context's first switch returns to: calls the function held
+ *   in one callee-saved register with the argument held in another, as
+ *   context_asm.c's coro__asm_start does. The function never returns.
+ */
+#if defined(__x86_64__)
+#define MIN_SWITCH 1
+#define MIN_SWITCH_NAME "minimal 6-register switch"
+
+/* Frame at a saved stack pointer, 56 bytes:
+ *   +0 r15  +8 r14  +16 r13  +24 r12  +32 rbx  +40 rbp  +48 return address
+ * A first frame holds r12 = the argument, r13 = the function and the return
+ * address bench_min_start. */
+__asm__(".pushsection .text\n"
+        ".globl bench_min_switch\n"
+        ".hidden bench_min_switch\n"
+        ".type bench_min_switch, @function\n"
+        ".p2align 4\n"
+        "bench_min_switch:\n"
+        "    pushq %rbp\n"
+        "    pushq %rbx\n"
+        "    pushq %r12\n"
+        "    pushq %r13\n"
+        "    pushq %r14\n"
+        "    pushq %r15\n"
+        "    movq %rsp, (%rdi)\n"
+        "    movq %rsi, %rsp\n"
+        "    popq %r15\n"
+        "    popq %r14\n"
+        "    popq %r13\n"
+        "    popq %r12\n"
+        "    popq %rbx\n"
+        "    popq %rbp\n"
+        "    ret\n"
+        ".size bench_min_switch, .-bench_min_switch\n"
+        "\n"
+        ".globl bench_min_start\n"
+        ".hidden bench_min_start\n"
+        ".type bench_min_start, @function\n"
+        ".p2align 4\n"
+        "bench_min_start:\n"
+        "    movq %r12, %rdi\n"
+        "    callq *%r13\n"
+        "    ud2\n"
+        ".size bench_min_start, .-bench_min_start\n"
+        ".popsection\n");
+
+#define MIN_FRAME_SIZE 56
+#define MIN_SLOT_ARG 3   /* r12 */
+#define MIN_SLOT_BODY 2  /* r13 */
+#define MIN_SLOT_START 6 /* the return address */
+/* The gap between a first frame and the stack's 16-byte aligned top: after
+ * the pops and the ret, bench_min_start runs with rsp % 16 == 0, so the
+ * function it calls starts, as the ABI wants, with rsp % 16 == 8. */
+#define MIN_TOP_GAP 16
+
+#elif defined(__aarch64__)
+#define MIN_SWITCH 1
+#define MIN_SWITCH_NAME "minimal x19-x30,d8-d15 switch"
+
+/* Frame at a saved stack pointer, 160 bytes, 16-byte aligned:
+ *   +0 x19 x20  +16 x21 x22  +32 x23 x24  +48 x25 x26  +64 x27 x28
+ *   +80 x29 x30  +96 d8 d9  +112 d10 d11  +128 d12 d13  +144 d14 d15
+ * A first frame holds x19 = the argument, x20 = the function and
+ * x30 = bench_min_start. */
+__asm__(".pushsection .text\n"
+        ".globl bench_min_switch\n"
+        ".hidden bench_min_switch\n"
+        ".type bench_min_switch, %function\n"
+        ".p2align 4\n"
+        "bench_min_switch:\n"
+        "    sub sp, sp, #160\n"
+        "    stp x19, x20, [sp, #0]\n"
+        "    stp x21, x22, [sp, #16]\n"
+        "    stp x23, x24, [sp, #32]\n"
+        "    stp x25, x26, [sp, #48]\n"
+        "    stp x27, x28, [sp, #64]\n"
+        "    stp x29, x30, [sp, #80]\n"
+        "    stp d8, d9, [sp, #96]\n"
+        "    stp d10, d11, [sp, #112]\n"
+        "    stp d12, d13, [sp, #128]\n"
+        "    stp d14, d15, [sp, #144]\n"
+        "    mov x9, sp\n"
+        "    str x9, [x0]\n"
+        "    mov sp, x1\n"
+        "    ldp x19, x20, [sp, #0]\n"
+        "    ldp x21, x22, [sp, #16]\n"
+        "    ldp x23, x24, [sp, #32]\n"
+        "    ldp x25, x26, [sp, #48]\n"
+        "    ldp x27, x28, [sp, #64]\n"
+        "    ldp x29, x30, [sp, #80]\n"
+        "    ldp d8, d9, [sp, #96]\n"
+        "    ldp d10, d11, [sp, #112]\n"
+        "    ldp d12, d13, [sp, #128]\n"
+        "    ldp d14, d15, [sp, #144]\n"
+        "    add sp, sp, #160\n"
+        "    ret\n"
+        ".size bench_min_switch, .-bench_min_switch\n"
+        "\n"
+        ".globl bench_min_start\n"
+        ".hidden bench_min_start\n"
+        ".type bench_min_start, %function\n"
+        ".p2align 4\n"
+        "bench_min_start:\n"
+        "    mov x0, x19\n"
+        "    blr x20\n"
+        "    brk #0\n"
+        ".size bench_min_start, .-bench_min_start\n"
+        ".popsection\n");
+
+#define MIN_FRAME_SIZE 160
+#define MIN_SLOT_ARG 0    /* x19 */
+#define MIN_SLOT_BODY 1   /* x20 */
+#define MIN_SLOT_START 11 /* x30 */
+#define MIN_TOP_GAP 0     /* sp is 16-byte aligned at all times */
+
+#else
+#define MIN_SWITCH 0 /* the _min figures are skipped */
+#define MIN_SWITCH_NAME "minimal switch"
+#endif
+
+#if MIN_SWITCH
+void bench_min_switch(void **save_sp, void *to_sp);
+void bench_min_start(void);
+
+/* What the minimal context switches back to. */
+static void *min_main_sp;
+
+/* A minimal context and its stack, of libcoro's default size. */
+struct min_context {
+    void *sp; /* the saved frame, while switched out */
+    char *stack;
+};
+
+static void min_body(void *arg)
+{
+    struct min_context *self = arg;
+
+    for (;;)
+        bench_min_switch(&self->sp, min_main_sp);
+}
+
+/* Makes a minimal context and switches into it once, so that it waits in
+ * its bench_min_switch() as a resumed coroutine waits in coro_yield(). */
+static void min_open(struct min_context *ctx)
+{
+    uintptr_t top;
+    uint64_t *frame;
+
+    ctx->stack = mmap(NULL, CORO_DEFAULT_STACK_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (ctx->stack == MAP_FAILED)
+        die_errno("mmap of the minimal context's stack", errno);
+    top = ((uintptr_t)ctx->stack + CORO_DEFAULT_STACK_SIZE) & ~(uintptr_t)15;
+    frame = (uint64_t *)(top - MIN_TOP_GAP - MIN_FRAME_SIZE);
+    memset(frame, 0, MIN_FRAME_SIZE + MIN_TOP_GAP);
+    frame[MIN_SLOT_ARG] = (uint64_t)(uintptr_t)ctx;
+    frame[MIN_SLOT_BODY] = (uint64_t)(uintptr_t)min_body;
+    frame[MIN_SLOT_START] = (uint64_t)(uintptr_t)bench_min_start;
+    ctx->sp = frame;
+    bench_min_switch(&min_main_sp, ctx->sp);
+}
+
+static void min_close(struct min_context *ctx)
+{
+    /* The context waits in bench_min_switch() forever: nothing runs on its
+     * stack any more. */
+    munmap(ctx->stack, CORO_DEFAULT_STACK_SIZE);
+    ctx->stack = NULL;
+    ctx->sp = NULL;
+}
+
+/* ns per minimal round trip, over iterations round trips into ctx. */
+static double time_min_round_trips(struct min_context *ctx, long iterations)
+{
+    double start = now_ns();
+
+    for (long k = 0; k < iterations; k++)
+        bench_min_switch(&min_main_sp, ctx->sp);
+    return (now_ns() - start) / (double)iterations;
+}
+#endif
+
 /* ---- libcoro ---- */
 
 /* Hands every value sent straight back. */
@@ -384,9 +601,10 @@ struct result {
     double libcoro_ns, baseline_ns;
     double rss_per_coro, vsz_per_coro; /* memory only */
     int timed;
+    int skipped; /* a _min figure on an architecture without the switch */
 };
 
-static struct result results[2 + ROUND_ROBIN_COUNTS + 1];
+static struct result results[4 + ROUND_ROBIN_COUNTS + 1];
 static size_t result_count;
 
 static void add_timed(const char *name, size_t n, size_t n_requested, int error,
@@ -402,6 +620,13 @@ static void add_timed(const char *name, size_t n, size_t n_requested, int error,
         .timed = 1,
     };
 }
+
+#if !MIN_SWITCH
+static void add_skipped(const char *name)
+{
+    results[result_count++] = (struct result){.name = name, .timed = 1, .skipped = 1};
+}
+#endif
 
 static void run_round_trip(const struct options *o)
 {
@@ -439,6 +664,57 @@ static void run_create_destroy(const struct options *o)
     add_timed("create_destroy", 1, 1, 0, &f, o->reps);
     figure_free(&f);
     raw_set_close(&raw);
+}
+
+static void run_round_trip_min(const struct options *o)
+{
+#if MIN_SWITCH
+    struct min_context min;
+    struct coro_set coros;
+    struct figure f;
+
+    min_open(&min);
+    coro_set_open(&coros, 1);
+    if (coros.count != 1)
+        die_errno("coro_create", coros.error);
+    figure_alloc(&f, o->reps);
+    time_min_round_trips(&min, warm_up_count(o->iterations));
+    time_coro_round_trips(&coros, 1, warm_up_count(o->iterations));
+    for (int r = 0; r < o->reps; r++) {
+        f.baseline_ns[r] = time_min_round_trips(&min, o->iterations);
+        f.libcoro_ns[r] = time_coro_round_trips(&coros, 1, o->iterations);
+    }
+    add_timed("round_trip_min", 1, 1, 0, &f, o->reps);
+    figure_free(&f);
+    coro_set_close(&coros);
+    min_close(&min);
+#else
+    (void)o;
+    add_skipped("round_trip_min");
+#endif
+}
+
+static void run_create_destroy_min(const struct options *o)
+{
+#if MIN_SWITCH
+    struct min_context min;
+    struct figure f;
+
+    min_open(&min);
+    figure_alloc(&f, o->reps);
+    time_min_round_trips(&min, warm_up_count(o->iterations));
+    time_create_destroy(warm_up_count(o->iterations));
+    for (int r = 0; r < o->reps; r++) {
+        f.baseline_ns[r] = time_min_round_trips(&min, o->iterations);
+        f.libcoro_ns[r] = time_create_destroy(o->iterations);
+    }
+    add_timed("create_destroy_min", 1, 1, 0, &f, o->reps);
+    figure_free(&f);
+    min_close(&min);
+#else
+    (void)o;
+    add_skipped("create_destroy_min");
+#endif
 }
 
 static void run_round_robin(const struct options *o)
@@ -558,8 +834,12 @@ static const char *baseline_of(const char *name)
 {
     if (strcmp(name, "round_trip") == 0)
         return "raw swapcontext pair";
+    if (strcmp(name, "round_trip_min") == 0)
+        return MIN_SWITCH_NAME " pair";
     if (strcmp(name, "create_destroy") == 0)
         return "one raw round trip";
+    if (strcmp(name, "create_destroy_min") == 0)
+        return "one " MIN_SWITCH_NAME " round trip";
     return "raw round trips, same N";
 }
 
@@ -588,6 +868,11 @@ static void report(const struct options *o)
 
         if (!r->timed)
             continue;
+        if (r->skipped) {
+            printf("  %-26s %14s %14s %8s  %s\n", r->name, "-", "-", "-",
+                   "skipped: no minimal switch for this architecture");
+            continue;
+        }
         if (strcmp(r->name, "round_robin") == 0)
             snprintf(label, sizeof label, "round_robin N=%zu", r->n);
         else
@@ -616,7 +901,9 @@ static void report(const struct options *o)
     for (size_t i = 0; i < result_count; i++) {
         const struct result *r = &results[i];
 
-        if (!r->timed)
+        if (r->skipped)
+            printf("BENCH name=%s skipped=no_minimal_switch_for_this_architecture\n", r->name);
+        else if (!r->timed)
             printf("BENCH name=%s n=%zu n_requested=%zu rss_bytes_per_coro=%.0f "
                    "vsz_bytes_per_coro=%.0f limit=%s\n",
                    r->name, r->n, r->n_requested, r->rss_per_coro, r->vsz_per_coro,
@@ -664,7 +951,8 @@ static _Noreturn void usage(int status)
     fprintf(status ? stderr : stdout,
             "usage: coro-bench [--smoke] [--reps N] [--iterations N] [--only NAME]\n"
             "       coro-bench --probe round_trip|create_destroy [--iterations N]\n"
-            "NAME: round_trip, create_destroy, round_robin, memory\n");
+            "NAME: round_trip, round_trip_min, create_destroy, create_destroy_min,\n"
+            "      round_robin, memory\n");
     exit(status);
 }
 
@@ -685,7 +973,8 @@ static long positive(const char *flag, const char *text, long max)
 
 static int known_figure(const char *name)
 {
-    return strcmp(name, "round_trip") == 0 || strcmp(name, "create_destroy") == 0 ||
+    return strcmp(name, "round_trip") == 0 || strcmp(name, "round_trip_min") == 0 ||
+           strcmp(name, "create_destroy") == 0 || strcmp(name, "create_destroy_min") == 0 ||
            strcmp(name, "round_robin") == 0 || strcmp(name, "memory") == 0;
 }
 
@@ -751,8 +1040,12 @@ int main(int argc, char **argv)
         run_memory(&o);
     if (wanted(&o, "round_trip"))
         run_round_trip(&o);
+    if (wanted(&o, "round_trip_min"))
+        run_round_trip_min(&o);
     if (wanted(&o, "create_destroy"))
         run_create_destroy(&o);
+    if (wanted(&o, "create_destroy_min"))
+        run_create_destroy_min(&o);
     if (wanted(&o, "round_robin"))
         run_round_robin(&o);
     report(&o);
