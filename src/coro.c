@@ -50,16 +50,21 @@ struct coro {
  * across a call, so every access goes through these functions, which are
  * never inlined into code that switches.
  */
+#if defined(__GNUC__)
+#define CORO_NOINLINE __attribute__((noinline))
+/* Static TLS even in a shared library: the overflow handler reads it from
+ * a signal handler, where the lazy allocation of dynamic TLS could call
+ * malloc() on a thread that has never run a coroutine. */
+#define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define CORO_NOINLINE
+#define CORO_TLS_MODEL
+#endif
+
 static _Thread_local struct {
     struct coro *running;
     bool watched;
-} this_thread;
-
-#if defined(__GNUC__)
-#define CORO_NOINLINE __attribute__((noinline))
-#else
-#define CORO_NOINLINE
-#endif
+} this_thread CORO_TLS_MODEL;
 
 static CORO_NOINLINE struct coro *running_get(void)
 {
