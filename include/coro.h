@@ -26,7 +26,7 @@
  * and set errno on error; where NULL is also a valid value, use the checked
  * form coro_resume(). The error numbers:
  *
- *   EINVAL    a NULL coroutine, body or delegate; a stack size below
+ *   EINVAL    a NULL coroutine, body, delegate or cleanup; a stack size below
  *             CORO_MIN_STACK_SIZE; a non-NULL value sent to a coroutine
  *             that has not started (CORO_CREATED)
  *   EBUSY     the coroutine is executing (CORO_RUNNING or CORO_NORMAL), or
@@ -183,8 +183,8 @@ CORO_API enum coro_status coro_status(const coro_t *co);
 CORO_API coro_t *coro_current(void);
 
 /*
- * coro_backend: the name of the context-switch backend built in
- * ("ucontext"), for bug reports.
+ * coro_backend: the name of the context-switch backend built in:
+ * "ucontext" (the default) or "asm" (CMake's CORO_BACKEND), for bug reports.
  */
 CORO_API const char *coro_backend(void);
 

@@ -29,8 +29,6 @@ struct coro {
     bool ending;
     /* The value slot: what was sent in, then what is yielded or returned. */
     void *transfer;
-    /* Whose coro_send() is waiting for this one (NULL: the thread itself). */
-    struct coro *resumer;
     /* coro_yield_from() links: the coroutine this one delegates to, and the
      * one delegating to this one (which alone may resume or close it). */
     struct coro *delegate;
@@ -112,7 +110,6 @@ static void *switch_into(struct coro *co, void *value)
 
     if (resumer != NULL)
         resumer->status = CORO_NORMAL;
-    co->resumer = resumer;
     co->status = CORO_RUNNING;
     co->transfer = value;
     coro__context_switch(co->caller_context, co->context);
@@ -378,6 +375,11 @@ int coro_destroy(coro_t *co)
 const struct coro__stack *coro__stack_of(const struct coro *co)
 {
     return &co->stack;
+}
+
+struct coro *coro__running(void)
+{
+    return running_get();
 }
 
 enum coro_status coro_status(const coro_t *co)

@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "coro.h"
 #include "stack.h"
 
 /* Big enough for the handler; SIGSTKSZ is no longer a constant in glibc. */
@@ -61,7 +60,7 @@ static void on_fault(int sig, siginfo_t *info, void *ucontext)
 {
     /* Overflows happen on the running coroutine's stack: only its guard
      * page is checked, and only for a fault the kernel raised. */
-    coro_t *co = coro_current();
+    struct coro *co = coro__running();
     const struct coro__stack *stack = co != NULL ? coro__stack_of(co) : NULL;
     size_t guard = guard_size;
 

@@ -83,8 +83,8 @@ static inline void coro__marks_release(struct coro__switch_marks *marks)
 }
 
 /*
- * Just before the switch from save to to; to == NULL-save (save NULL) when
- * the running context is left for good, so ASan frees its fake stack.
+ * Just before the switch from save to to; save is NULL when the running
+ * context is left for good, so that ASan frees its fake stack.
  * Always inlined: TSan's switch must not happen inside an instrumented
  * function of its own, which would push its frame on one fiber's shadow
  * stack and pop it from the other's.

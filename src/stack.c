@@ -55,7 +55,8 @@ static int take_from_pool(struct coro__stack *s, size_t size)
     for (size_t i = pool.count; i-- > 0;) {
         if (pool.stacks[i].size == size) {
             *s = pool.stacks[i];
-            pool.stacks[i] = pool.stacks[--pool.count];
+            /* Keep the rest in the order they came back, oldest first. */
+            memmove(&pool.stacks[i], &pool.stacks[i + 1], (--pool.count - i) * sizeof pool.stacks[0]);
             pool.bytes -= size;
             pool.in_use++;
             found = 1;
@@ -119,10 +120,27 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
     return 0;
 }
 
+/* Takes the oldest pooled stack into *s when the pool holds more than it
+ * should while idle; returns whether it did. */
+static int take_idle_surplus(struct coro__stack *s)
+{
+    int taken = 0;
+
+    pthread_mutex_lock(&pool.lock);
+    if (pool.in_use == 0 && pool.count > POOL_IDLE_STACKS) {
+        /* The front of the pool: the coldest in the caches. */
+        *s = pool.stacks[0];
+        memmove(&pool.stacks[0], &pool.stacks[1], --pool.count * sizeof pool.stacks[0]);
+        pool.bytes -= s->size;
+        taken = 1;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return taken;
+}
+
 void coro__stack_release(struct coro__stack *s)
 {
-    struct coro__stack surplus[POOL_MAX_STACKS];
-    size_t surplus_count = 0;
+    struct coro__stack surplus;
     int kept = 0;
 
     if (s->lo == NULL)
@@ -134,22 +152,13 @@ void coro__stack_release(struct coro__stack *s)
         pool.bytes += s->size;
         kept = 1;
     }
-    if (pool.in_use == 0 && pool.count > POOL_IDLE_STACKS) {
-        /* The oldest go: the front of the pool, coldest in the caches. */
-        surplus_count = pool.count - POOL_IDLE_STACKS;
-        memcpy(surplus, pool.stacks, surplus_count * sizeof surplus[0]);
-        memmove(pool.stacks, pool.stacks + surplus_count, POOL_IDLE_STACKS * sizeof surplus[0]);
-        pool.count = POOL_IDLE_STACKS;
-        for (size_t i = 0; i < surplus_count; i++)
-            pool.bytes -= surplus[i].size;
-    }
     pthread_mutex_unlock(&pool.lock);
 
     /* System calls outside the lock. */
     if (!kept)
         unmap_stack(s);
-    for (size_t i = 0; i < surplus_count; i++)
-        unmap_stack(&surplus[i]);
+    while (take_idle_surplus(&surplus))
+        unmap_stack(&surplus);
     s->lo = NULL;
     s->size = 0;
     s->valgrind_id = 0;

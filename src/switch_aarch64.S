@@ -75,9 +75,12 @@ coro__asm_jump:
     .type coro__asm_start, %function
     .p2align 4
 coro__asm_start:
+    .cfi_startproc
+    .cfi_undefined x30 /* the outermost frame: debuggers stop unwinding here */
     mov x0, x19
     blr x20
     brk #0
+    .cfi_endproc
     .size coro__asm_start, .-coro__asm_start
 
     .section .note.GNU-stack,"",%progbits

@@ -67,9 +67,12 @@ coro__asm_jump:
     .type coro__asm_start, @function
     .p2align 4
 coro__asm_start:
+    .cfi_startproc
+    .cfi_undefined rip /* the outermost frame: debuggers stop unwinding here */
     movq %r12, %rdi
     callq *%r13
     ud2
+    .cfi_endproc
     .size coro__asm_start, .-coro__asm_start
 
     .section .note.GNU-stack,"",@progbits
