@@ -16,11 +16,14 @@ struct coro__context {
     void *sp; /* the saved frame, while switched out */
     void (*entry)(void *);
     void *arg;
+    /* A function to run on arrival, and its argument: see land(). */
+    void *(*arrival_fn)(void *);
+    void *arrival_value;
     struct coro__switch_marks marks; /* for ASan and TSan */
 };
 
-void coro__asm_switch(void **save_sp, void *to_sp);
-_Noreturn void coro__asm_jump(void *to_sp);
+void *coro__asm_switch(void **save_sp, void **to_sp, void *(*fn)(void *), void *value);
+_Noreturn void coro__asm_jump(void **to_sp, void *(*fn)(void *), void *value);
 void coro__asm_start(void);
 
 size_t coro__context_size(void)
@@ -96,17 +99,46 @@ void coro__context_release(coro__context *ctx)
     coro__marks_release(&ctx->marks);
 }
 
-void coro__context_switch(coro__context *save, coro__context *to)
+/* What the switch calls on arrival, on the new stack, for a switch with a
+ * function: the arrival is reported to the sanitizers first (the pending
+ * switch reports it again, which does nothing), then the function runs. */
+static void *land(void *arg)
 {
-    coro__marks_leave(&save->marks, &to->marks);
-    coro__asm_switch(&save->sp, to->sp);
-    coro__marks_arrive(&save->marks);
+    struct coro__context *ctx = arg;
+
+    coro__marks_arrive(&ctx->marks);
+    return ctx->arrival_fn(ctx->arrival_value);
 }
 
-_Noreturn void coro__context_jump(coro__context *to)
+/* Without sanitizers this is a tail call: nothing is left to do here after
+ * the switch, which then returns straight to this function's caller. */
+void *coro__context_switch(coro__context *save, coro__context *to, void *(*fn)(void *),
+                           void *value)
 {
+    void *result;
+
+    if (fn != NULL) {
+        to->arrival_fn = fn;
+        to->arrival_value = value;
+        fn = land;
+        value = to;
+    }
+    coro__marks_leave(&save->marks, &to->marks);
+    result = coro__asm_switch(&save->sp, &to->sp, fn, value);
+    coro__marks_arrive(&save->marks);
+    return result;
+}
+
+_Noreturn void coro__context_jump(coro__context *to, void *(*fn)(void *), void *value)
+{
+    if (fn != NULL) {
+        to->arrival_fn = fn;
+        to->arrival_value = value;
+        fn = land;
+        value = to;
+    }
     coro__marks_leave(NULL, &to->marks);
-    coro__asm_jump(to->sp);
+    coro__asm_jump(&to->sp, fn, value);
 }
 
 const char *coro__context_backend(void)

@@ -21,6 +21,10 @@ struct coro__context {
     /* Where the trampoline goes: makecontext() passes only ints. */
     void (*entry)(void *);
     void *arg;
+    /* What the pending switch returns, or the function whose result it
+     * returns (run on arrival): set by whoever switches to this context. */
+    void *(*arrival_fn)(void *);
+    void *arrival_value;
     struct coro__switch_marks marks; /* for ASan and TSan */
 };
 
@@ -92,6 +96,8 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     ctx->uc.uc_link = NULL;
     ctx->entry = entry;
     ctx->arg = arg;
+    ctx->arrival_fn = NULL;
+    ctx->arrival_value = NULL;
     coro__marks_init(&ctx->marks, stack_lo, stack_size);
     makecontext(&ctx->uc, (void (*)(void))trampoline, 2,
                 (int)(unsigned)(bits >> 16 >> 16), (int)(unsigned)(bits & 0xffffffffu));
@@ -108,17 +114,30 @@ void coro__context_release(coro__context *ctx)
     coro__marks_release(&ctx->marks);
 }
 
-void coro__context_switch(coro__context *save, coro__context *to)
+void *coro__context_switch(coro__context *save, coro__context *to, void *(*fn)(void *),
+                           void *value)
 {
+    void *(*arrival_fn)(void *);
+
+    to->arrival_fn = fn;
+    to->arrival_value = value;
     coro__marks_leave(&save->marks, &to->marks);
     /* Fails only for a context that getcontext never filled: a bug here. */
     if (swapcontext(&save->uc, &to->uc) != 0)
         abort();
     coro__marks_arrive(&save->marks);
+    arrival_fn = save->arrival_fn;
+    if (arrival_fn != NULL) {
+        save->arrival_fn = NULL;
+        return arrival_fn(save->arrival_value);
+    }
+    return save->arrival_value;
 }
 
-_Noreturn void coro__context_jump(coro__context *to)
+_Noreturn void coro__context_jump(coro__context *to, void *(*fn)(void *), void *value)
 {
+    to->arrival_fn = fn;
+    to->arrival_value = value;
     coro__marks_leave(NULL, &to->marks);
     setcontext(&to->uc);
     abort();

@@ -27,7 +27,7 @@ struct coro {
     /* Set once the coroutine is ending: a close was asked for, or its
      * cleanups are running. Yields fail from then on. */
     bool ending;
-    /* The value slot: what was sent in, then what is yielded or returned. */
+    /* What the body returned, handed to the resumer by release_dead(). */
     void *transfer;
     /* coro_yield_from() links: the coroutine this one delegates to, and the
      * one delegating to this one (which alone may resume or close it). */
@@ -39,6 +39,8 @@ struct coro {
     struct coro__stack stack;
     coro__context *context;        /* this coroutine's, while it is not running */
     coro__context *caller_context; /* its resumer's, while it is running */
+    /* While it runs: the coroutine that resumed it, or NULL for none. */
+    struct coro *resumer;
 };
 
 /*
@@ -102,24 +104,46 @@ static int busy_error(const coro_t *co)
     return 0;
 }
 
-/* Switches into co with value in its slot and returns what it hands back,
- * once it yields or ends. All checks are the caller's. */
-static void *switch_into(struct coro *co, void *value)
+/*
+ * Switches into co and returns what it hands back, once it yields or ends.
+ * Its pending yield returns value; with fn not NULL, fn(value) runs first on
+ * co's stack instead (to close it). All checks are the caller's.
+ *
+ * Nothing is done here after the switch: co, before it switches back, makes
+ * the resumer running again (hand_back()), so that this call ends in a tail
+ * call of the switch, which the asm backend turns into a jump straight back
+ * to the caller. co runs on this thread from here to its switch back, so
+ * the thread-local state it restores is this thread's.
+ */
+static void *switch_into(struct coro *co, void *(*fn)(void *), void *value)
 {
     struct coro *resumer = running_replace(co);
 
+    co->resumer = resumer;
     if (resumer != NULL)
         resumer->status = CORO_NORMAL;
     co->status = CORO_RUNNING;
-    co->transfer = value;
-    coro__context_switch(co->caller_context, co->context);
-    /* co yielded or ended, and the switch back came on this same thread: co
-     * ran here from its resume to its yield. */
+    return coro__context_switch(co->caller_context, co->context, fn, value);
+}
+
+/* What co's resumer finds on return from switch_into(), done by co just
+ * before it switches back (co has its new status already). */
+static void hand_back(struct coro *co)
+{
+    struct coro *resumer = co->resumer;
+
     running_set(resumer);
     if (resumer != NULL)
         resumer->status = CORO_RUNNING;
-    if (co->status == CORO_DEAD)
-        coro__stack_release(&co->stack);
+}
+
+/* Run on the resumer's stack on arrival from a coroutine that ended: its
+ * stack is free once nothing runs on it. */
+static void *release_dead(void *arg)
+{
+    struct coro *co = arg;
+
+    coro__stack_release(&co->stack);
     return co->transfer;
 }
 
@@ -143,7 +167,15 @@ static _Noreturn void finish(struct coro *co, void *result)
     }
     co->status = CORO_DEAD;
     co->transfer = result;
-    coro__context_jump(co->caller_context);
+    hand_back(co);
+    coro__context_jump(co->caller_context, release_dead, co);
+}
+
+/* Run on co's stack on arrival from coro_close(), in place of the return of
+ * co's pending yield, which never returns. */
+static _Noreturn void *finish_closed(void *arg)
+{
+    finish(arg, NULL);
 }
 
 static _Noreturn void coro_main(void *arg)
@@ -154,15 +186,14 @@ static _Noreturn void coro_main(void *arg)
 }
 
 /* Hands value to co's resumer and waits to be resumed again. Returns the
- * value sent, or never returns when co is closed meanwhile. */
+ * value sent, or never returns when co is closed meanwhile (the close
+ * switches in to finish_closed() instead). Nothing is done after the
+ * switch: see switch_into(). */
 static void *suspend(struct coro *co, void *value)
 {
-    co->transfer = value;
     co->status = CORO_SUSPENDED;
-    coro__context_switch(co->context, co->caller_context);
-    if (co->ending)
-        finish(co, NULL);
-    return co->transfer;
+    hand_back(co);
+    return coro__context_switch(co->context, co->caller_context, NULL, value);
 }
 
 coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
@@ -235,7 +266,7 @@ int coro_resume(coro_t *co, void *value, void **out)
 
     if (error != 0)
         return error;
-    result = switch_into(co, value);
+    result = switch_into(co, NULL, value);
     if (out != NULL)
         *out = result;
     return 0;
@@ -245,7 +276,7 @@ void *coro_send(coro_t *co, void *value)
 {
     int error = resume_error(co, value);
 
-    return error == 0 ? switch_into(co, value) : fail(error);
+    return error == 0 ? switch_into(co, NULL, value) : fail(error);
 }
 
 void *coro_next(coro_t *co)
@@ -294,7 +325,7 @@ void *coro_yield_from(coro_t *co, coro_t *sub)
         /* If co is closed here, finish() closes sub before co's cleanups. */
         void *sent = suspend(co, value);
 
-        value = switch_into(sub, sent);
+        value = switch_into(sub, NULL, sent);
     }
     co->delegate = NULL;
     sub->delegator = NULL;
@@ -325,8 +356,8 @@ int coro_close(coro_t *co)
             co->transfer = NULL;
             coro__stack_release(&co->stack);
         } else {
-            /* Its pending yield sees `ending` and calls finish(). */
-            switch_into(co, NULL);
+            /* Its pending yield never returns: finish() runs instead. */
+            switch_into(co, finish_closed, co);
         }
         return 0;
     default: /* CORO_DEAD: busy_error() took RUNNING and NORMAL */

@@ -57,6 +57,7 @@ struct coro__switch_marks {
     void *fake_stack;
     void *tsan_fiber;
     struct coro__switch_marks *switched_from;
+    int arriving; /* switched to, its arrival not yet reported to ASan */
 };
 
 /* A context that will run on the stack [lo, lo + size). */
@@ -66,6 +67,7 @@ static inline void coro__marks_init(struct coro__switch_marks *marks, const void
     marks->stack_size = size;
     marks->fake_stack = NULL;
     marks->switched_from = NULL;
+    marks->arriving = 0;
 #ifdef CORO_TSAN
     marks->tsan_fiber = __tsan_create_fiber(0);
 #else
@@ -94,6 +96,7 @@ static CORO_ALWAYS_INLINE void coro__marks_leave(struct coro__switch_marks *save
 {
 #ifdef CORO_ASAN
     to->switched_from = save;
+    to->arriving = 1;
     __sanitizer_start_switch_fiber(save != NULL ? &save->fake_stack : NULL, to->stack_bottom,
                                    to->stack_size);
 #endif
@@ -106,12 +109,18 @@ static CORO_ALWAYS_INLINE void coro__marks_leave(struct coro__switch_marks *save
     (void)save, (void)to;
 }
 
-/* First thing on arrival in self, the first arrival in a new context too. */
+/* First thing on arrival in self, the first arrival in a new context too.
+ * Once per switch: a second call (a backend that ran a function on arrival
+ * reports the arrival there, then again where the switch returns) does
+ * nothing. */
 static CORO_ALWAYS_INLINE void coro__marks_arrive(struct coro__switch_marks *self)
 {
 #ifdef CORO_ASAN
     struct coro__switch_marks *from = self->switched_from;
 
+    if (!self->arriving)
+        return;
+    self->arriving = 0;
     __sanitizer_finish_switch_fiber(self->fake_stack, from ? &from->stack_bottom : NULL,
                                     from ? &from->stack_size : NULL);
 #endif

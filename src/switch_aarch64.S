@@ -1,12 +1,15 @@
 /*
  * The AArch64 (AAPCS64) context switch for the asm backend.
  *
- * void coro__asm_switch(void **save_sp, void *to_sp)
+ * void *coro__asm_switch(void **save_sp, void **to_sp, void *(*fn)(void *),
+ *                        void *value)
  *   Stores what the ABI calls callee-saved (x19-x28, the frame pointer x29,
  *   the link register x30, d8-d15, and FPCR) below the stack pointer, stores
- *   the stack pointer in *save_sp, takes to_sp, loads the same set from
- *   there and branches to the loaded x30 (a `br`, not `ret`: the return
- *   predictor expects this call's own caller).
+ *   the stack pointer in *save_sp, takes *to_sp, loads the same set from
+ *   there and branches to the loaded x30 with value in x0 (a `br`, not
+ *   `ret`: the return predictor expects this call's own caller). With fn
+ *   not NULL, fn(value) is called first on the new stack, below the saved
+ *   frame, and its result is what the pending switch there returns.
  *
  * Frame at a saved stack pointer, 176 bytes, 16-byte aligned:
  *   +0 x19 x20  +16 x21 x22  +32 x23 x24  +48 x25 x26  +64 x27 x28
@@ -38,8 +41,14 @@ coro__asm_switch:
     mov x9, sp
     str x9, [x0]
 
-    mov sp, x1
+    ldr x9, [x1]
+    mov sp, x9
 .Lrestore:
+    ldr x9, [sp, #160]
+    msr fpcr, x9
+    mov x0, x3
+    cbnz x2, .Lontop
+.Lload:
     ldp x19, x20, [sp, #0]
     ldp x21, x22, [sp, #16]
     ldp x23, x24, [sp, #32]
@@ -50,21 +59,27 @@ coro__asm_switch:
     ldp d10, d11, [sp, #112]
     ldp d12, d13, [sp, #128]
     ldp d14, d15, [sp, #144]
-    ldr x9, [sp, #160]
-    msr fpcr, x9
     add sp, sp, #176
     br x30
+
+/* sp is 16-byte aligned, as always; x30 is loaded after the call. */
+.Lontop:
+    blr x2
+    b .Lload
     .size coro__asm_switch, .-coro__asm_switch
 
-/* void coro__asm_jump(void *to_sp): the second half alone, for a context
- * that is left for good (nothing of it is saved, not even its stack
- * pointer, whose slot may already be gone). */
+/* void coro__asm_jump(void **to_sp, void *(*fn)(void *), void *value): the
+ * second half alone, for a context that is left for good (nothing of it is
+ * saved, not even its stack pointer, whose slot may already be gone). */
     .globl coro__asm_jump
     .hidden coro__asm_jump
     .type coro__asm_jump, %function
     .p2align 4
 coro__asm_jump:
-    mov sp, x0
+    mov x3, x2
+    mov x2, x1
+    ldr x9, [x0]
+    mov sp, x9
     b .Lrestore
     .size coro__asm_jump, .-coro__asm_jump
 

@@ -1,12 +1,18 @@
 /*
  * The x86-64 System V context switch for the asm backend.
  *
- * void coro__asm_switch(void **save_sp, void *to_sp)
+ * void *coro__asm_switch(void **save_sp, void **to_sp, void *(*fn)(void *),
+ *                        void *value)
  *   Pushes what the ABI calls callee-saved (rbx, rbp, r12-r15, the x87
  *   control word and MXCSR), stores the stack pointer in *save_sp, takes
- *   to_sp, pops the same set from there and jumps to the popped return
- *   address. A jump rather than `ret`: the return-stack predictor expects
- *   this call's own caller, which a switch never returns to.
+ *   *to_sp, pops the same set from there and jumps to the popped return
+ *   address with value in rax: the pending switch there returns value.
+ *   With fn not NULL, fn(value) is called first on the new stack, just
+ *   below the saved frame, and its result is what gets returned.
+ *   A jump rather than `ret`: the return-stack predictor expects this
+ *   call's own caller, which a switch never returns to. When the switch is
+ *   reached by tail calls only (coro_send(), coro_yield()), the popped
+ *   address is the call site in user code, and no `ret` is out of step.
  *
  * Frame at a saved stack pointer, 64 bytes, 16-byte aligned:
  *   +0 MXCSR (4)  +4 x87 control word (2)  +8 r15  +16 r14  +24 r13
@@ -33,10 +39,14 @@ coro__asm_switch:
     fnstcw 4(%rsp)
     movq %rsp, (%rdi)
 
-    movq %rsi, %rsp
+    movq (%rsi), %rsp
 .Lrestore:
     ldmxcsr (%rsp)
     fldcw 4(%rsp)
+    movq %rcx, %rax
+    testq %rdx, %rdx
+    jnz .Lontop
+.Lpop:
     addq $8, %rsp
     popq %r15
     popq %r14
@@ -46,17 +56,26 @@ coro__asm_switch:
     popq %rbp
     popq %rcx
     jmpq *%rcx
+
+/* rsp is 16-byte aligned here: fn starts with rsp % 16 == 8, as the ABI
+ * wants. */
+.Lontop:
+    movq %rcx, %rdi
+    callq *%rdx
+    jmp .Lpop
     .size coro__asm_switch, .-coro__asm_switch
 
-/* void coro__asm_jump(void *to_sp): the second half alone, for a context
- * that is left for good (nothing of it is saved, not even its stack
- * pointer, whose slot may already be gone). */
+/* void coro__asm_jump(void **to_sp, void *(*fn)(void *), void *value): the
+ * second half alone, for a context that is left for good (nothing of it is
+ * saved, not even its stack pointer, whose slot may already be gone). */
     .globl coro__asm_jump
     .hidden coro__asm_jump
     .type coro__asm_jump, @function
     .p2align 4
 coro__asm_jump:
-    movq %rdi, %rsp
+    movq %rdx, %rcx
+    movq %rsi, %rdx
+    movq (%rdi), %rsp
     jmp .Lrestore
     .size coro__asm_jump, .-coro__asm_jump
 
