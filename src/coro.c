@@ -5,10 +5,12 @@
 #include "coro.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "context.h"
 #include "fault.h"
@@ -20,6 +22,12 @@ struct cleanup {
     void *arg;
 };
 
+/*
+ * A coroutine lives at the top of its own stack, with its context just
+ * above it: a suspended coroutine then costs its touched stack pages and
+ * nothing more, and a warm create allocates nothing. The body's frames
+ * start below them.
+ */
 struct coro {
     coro_fn fn;
     void *arg;
@@ -27,8 +35,6 @@ struct coro {
     /* Set once the coroutine is ending: a close was asked for, or its
      * cleanups are running. Yields fail from then on. */
     bool ending;
-    /* What the body returned, handed to the resumer by release_dead(). */
-    void *transfer;
     /* coro_yield_from() links: the coroutine this one delegates to, and the
      * one delegating to this one (which alone may resume or close it). */
     struct coro *delegate;
@@ -37,10 +43,14 @@ struct coro {
     size_t cleanup_count;
     size_t cleanup_capacity;
     struct coro__stack stack;
-    coro__context *context;        /* this coroutine's, while it is not running */
-    coro__context *caller_context; /* its resumer's, while it is running */
-    /* While it runs: the coroutine that resumed it, or NULL for none. */
+    /* This coroutine's context while it is not running. While it runs, a
+     * coroutine it resumes saves it here. */
+    coro__context *context;
+    /* While it runs: the coroutine that resumed it, or NULL for the
+     * thread's own stack, and where that resumer waits (the resumer's
+     * context, or the thread's home context). */
     struct coro *resumer;
+    coro__context *caller_context;
 };
 
 /*
@@ -63,8 +73,14 @@ struct coro {
 
 static _Thread_local struct {
     struct coro *running;
-    bool watched;
+    /* Where the thread's own stack waits while a coroutine it resumed runs:
+     * one context per thread, made on the thread's first resume. */
+    coro__context *home;
 } this_thread CORO_TLS_MODEL;
+
+static pthread_once_t home_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t home_key;
+static bool home_key_ready;
 
 static CORO_NOINLINE struct coro *running_get(void)
 {
@@ -76,18 +92,66 @@ static CORO_NOINLINE void running_set(struct coro *co)
     this_thread.running = co;
 }
 
-/* Makes co the running coroutine and returns the one it replaces; the first
- * time on a thread, readies the thread for overflow reports. */
-static CORO_NOINLINE struct coro *running_replace(struct coro *co)
+static void free_home(void *home)
 {
-    struct coro *previous = this_thread.running;
+    free(home);
+    this_thread.home = NULL;
+}
 
-    if (!this_thread.watched) {
-        this_thread.watched = true;
-        coro__overflow_watch_thread();
+static void create_home_key(void)
+{
+    home_key_ready = pthread_key_create(&home_key, free_home) == 0;
+}
+
+/* Gives the thread its home context (freed when the thread exits) and
+ * readies it for overflow reports. Returns it, or NULL for ENOMEM. */
+static CORO_NOINLINE coro__context *prepare_thread(void)
+{
+    size_t align = coro__context_align();
+    size_t size = (coro__context_size() + align - 1) / align * align;
+    coro__context *home;
+
+    pthread_once(&home_key_once, create_home_key);
+    if (!home_key_ready)
+        return NULL;
+    home = coro__fault_injected() ? NULL : aligned_alloc(align, size);
+    if (home == NULL)
+        return NULL;
+    /* A switch fills it in; its sanitizer marks start empty. */
+    memset(home, 0, size);
+    if (pthread_setspecific(home_key, home) != 0) {
+        free(home);
+        return NULL;
+    }
+    coro__overflow_watch_thread();
+    this_thread.home = home;
+    return home;
+}
+
+/*
+ * Makes co, which must be resumable, the running coroutine, and returns
+ * where its resumer is to wait: the resuming coroutine's own context, free
+ * while it runs, or the thread's home context. Returns NULL, having changed
+ * nothing, when the thread has no home context and none can be had.
+ */
+static CORO_NOINLINE coro__context *enter(struct coro *co)
+{
+    struct coro *resumer = this_thread.running;
+    coro__context *save;
+
+    if (resumer != NULL) {
+        resumer->status = CORO_NORMAL;
+        save = resumer->context;
+    } else {
+        save = this_thread.home;
+        if (save == NULL && (save = prepare_thread()) == NULL)
+            return NULL;
     }
     this_thread.running = co;
-    return previous;
+    co->resumer = resumer;
+    co->caller_context = save;
+    co->status = CORO_RUNNING;
+    return save;
 }
 
 static void *fail(int error)
@@ -105,9 +169,10 @@ static int busy_error(const coro_t *co)
 }
 
 /*
- * Switches into co and returns what it hands back, once it yields or ends.
- * Its pending yield returns value; with fn not NULL, fn(value) runs first on
- * co's stack instead (to close it). All checks are the caller's.
+ * Switches into co, entered with enter(), which returned save, and returns
+ * what co hands back once it yields or ends. Its pending yield returns
+ * value; with fn not NULL, fn(value) runs first on co's stack instead (to
+ * close it).
  *
  * Nothing is done here after the switch: co, before it switches back, makes
  * the resumer running again (hand_back()), so that this call ends in a tail
@@ -115,15 +180,10 @@ static int busy_error(const coro_t *co)
  * to the caller. co runs on this thread from here to its switch back, so
  * the thread-local state it restores is this thread's.
  */
-static void *switch_into(struct coro *co, void *(*fn)(void *), void *value)
+static inline void *switch_into(struct coro *co, coro__context *save, void *(*fn)(void *),
+                                void *value)
 {
-    struct coro *resumer = running_replace(co);
-
-    co->resumer = resumer;
-    if (resumer != NULL)
-        resumer->status = CORO_NORMAL;
-    co->status = CORO_RUNNING;
-    return coro__context_switch(co->caller_context, co->context, fn, value);
+    return coro__context_switch(save, co->context, fn, value);
 }
 
 /* What co's resumer finds on return from switch_into(), done by co just
@@ -137,18 +197,9 @@ static void hand_back(struct coro *co)
         resumer->status = CORO_RUNNING;
 }
 
-/* Run on the resumer's stack on arrival from a coroutine that ended: its
- * stack is free once nothing runs on it. */
-static void *release_dead(void *arg)
-{
-    struct coro *co = arg;
-
-    coro__stack_release(&co->stack);
-    return co->transfer;
-}
-
 /* Runs co's cleanups, last registered first, on co's own stack, then leaves
- * the stack for good with result in the slot. */
+ * the stack for good with result in the slot. The stack stays co's until
+ * coro_destroy(): co lives at its top. */
 static _Noreturn void finish(struct coro *co, void *result)
 {
     co->ending = true;
@@ -166,9 +217,8 @@ static _Noreturn void finish(struct coro *co, void *result)
         cleanup.fn(cleanup.arg);
     }
     co->status = CORO_DEAD;
-    co->transfer = result;
     hand_back(co);
-    coro__context_jump(co->caller_context, release_dead, co);
+    coro__context_jump(co->caller_context, NULL, result);
 }
 
 /* Run on co's stack on arrival from coro_close(), in place of the return of
@@ -200,9 +250,10 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
 {
     size_t context_size = coro__context_size();
     size_t align = coro__context_align();
-    size_t head, total;
+    size_t head, bookkeeping;
+    struct coro__stack stack;
     struct coro *co;
-    char *block;
+    char *top;
     int error;
 
     if (fn == NULL)
@@ -213,33 +264,29 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
         return fail(EINVAL);
     coro__overflow_watch_process();
 
-    /* One allocation holds the coroutine and both contexts. */
+    error = coro__stack_acquire(&stack, stack_size);
+    if (error != 0)
+        return fail(error);
+    /* At the top of the stack, which is page-aligned: the coroutine, then
+     * its context; the body's frames go below both. */
     if (align < alignof(struct coro))
         align = alignof(struct coro);
+    if (align < 16)
+        align = 16;
     head = (sizeof(struct coro) + align - 1) / align * align;
-    total = (head + 2 * context_size + align - 1) / align * align;
-    block = coro__fault_injected() ? NULL : aligned_alloc(align, total);
-    if (block == NULL)
-        return fail(ENOMEM);
-    /* The contexts need no clearing: co->context is made below, and a switch
-     * writes every field of caller_context before anything reads it. */
-    co = (struct coro *)block;
+    bookkeeping = (head + context_size + align - 1) / align * align;
+    top = (char *)stack.lo + stack.size;
+    co = (struct coro *)(top - bookkeeping);
     *co = (struct coro){
         .fn = fn,
         .arg = arg,
         .status = CORO_CREATED,
-        .context = (coro__context *)(block + head),
-        .caller_context = (coro__context *)(block + head + context_size),
+        .stack = stack,
+        .context = (coro__context *)((char *)co + head),
     };
-
-    error = coro__stack_acquire(&co->stack, stack_size);
-    if (error == 0) {
-        error = coro__context_make(co->context, co->stack.lo, co->stack.size, coro_main, co);
-        if (error != 0)
-            coro__stack_release(&co->stack);
-    }
+    error = coro__context_make(co->context, stack.lo, stack.size - bookkeeping, coro_main, co);
     if (error != 0) {
-        free(block);
+        coro__stack_release(&stack);
         return fail(error);
     }
     return co;
@@ -259,14 +306,30 @@ static int resume_error(const coro_t *co, const void *value)
     return 0;
 }
 
+/* Checks that co can be resumed with value and enters it: returns where the
+ * resumer waits, or NULL with the error in *error and nothing changed. */
+static coro__context *enter_checked(struct coro *co, const void *value, int *error)
+{
+    coro__context *save;
+
+    *error = resume_error(co, value);
+    if (*error != 0)
+        return NULL;
+    save = enter(co);
+    if (save == NULL)
+        *error = ENOMEM;
+    return save;
+}
+
 int coro_resume(coro_t *co, void *value, void **out)
 {
+    int error;
+    coro__context *save = enter_checked(co, value, &error);
     void *result;
-    int error = resume_error(co, value);
 
-    if (error != 0)
+    if (save == NULL)
         return error;
-    result = switch_into(co, NULL, value);
+    result = switch_into(co, save, NULL, value);
     if (out != NULL)
         *out = result;
     return 0;
@@ -274,9 +337,10 @@ int coro_resume(coro_t *co, void *value, void **out)
 
 void *coro_send(coro_t *co, void *value)
 {
-    int error = resume_error(co, value);
+    int error;
+    coro__context *save = enter_checked(co, value, &error);
 
-    return error == 0 ? switch_into(co, NULL, value) : fail(error);
+    return save != NULL ? switch_into(co, save, NULL, value) : fail(error);
 }
 
 void *coro_next(coro_t *co)
@@ -325,7 +389,8 @@ void *coro_yield_from(coro_t *co, coro_t *sub)
         /* If co is closed here, finish() closes sub before co's cleanups. */
         void *sent = suspend(co, value);
 
-        value = switch_into(sub, NULL, sent);
+        /* co is running: sub's resumer waits in co's context. */
+        value = switch_into(sub, enter(sub), NULL, sent);
     }
     co->delegate = NULL;
     sub->delegator = NULL;
@@ -344,20 +409,21 @@ int coro_close(coro_t *co)
     switch (co->status) {
     case CORO_CREATED:
         co->status = CORO_DEAD;
-        co->transfer = NULL;
-        coro__stack_release(&co->stack);
         return 0;
     case CORO_SUSPENDED:
-        co->ending = true;
         if (co->cleanup_count == 0 && co->delegate == NULL &&
             !coro__context_must_finish(co->context)) {
             /* Nothing would run on its stack: no need to switch into it. */
+            co->ending = true;
             co->status = CORO_DEAD;
-            co->transfer = NULL;
-            coro__stack_release(&co->stack);
         } else {
+            coro__context *save = enter(co);
+
+            if (save == NULL)
+                return ENOMEM;
             /* Its pending yield never returns: finish() runs instead. */
-            switch_into(co, finish_closed, co);
+            co->ending = true;
+            switch_into(co, save, finish_closed, co);
         }
         return 0;
     default: /* CORO_DEAD: busy_error() took RUNNING and NORMAL */
@@ -389,6 +455,7 @@ int coro_defer(coro_t *co, void (*fn)(void *), void *arg)
 
 int coro_destroy(coro_t *co)
 {
+    struct coro__stack stack;
     int error;
 
     if (co == NULL)
@@ -396,10 +463,11 @@ int coro_destroy(coro_t *co)
     error = coro_close(co);
     if (error != 0)
         return error;
+    /* co lives on the stack it releases. */
+    stack = co->stack;
     coro__context_release(co->context);
-    coro__stack_release(&co->stack);
     free(co->cleanups);
-    free(co);
+    coro__stack_release(&stack);
     return 0;
 }
 

@@ -1,8 +1,9 @@
 /*
  * Fault injection for the tests: each allocation and mapping that can fail
  * asks coro__fault_injected() first. The library as built for users has no
- * hook (the call folds to false); the tests build a copy with
- * CORO_FAULT_INJECTION defined and set the countdown.
+ * hook (the calls fold to false); the tests build a copy with
+ * CORO_FAULT_INJECTION defined and set the countdown, or the switch to
+ * mprotect guards.
  */
 #ifndef CORO_FAULT_H
 #define CORO_FAULT_H
@@ -17,8 +18,22 @@ static inline bool coro__fault_injected(void)
 {
     return coro__fault_countdown != 0 && --coro__fault_countdown == 0;
 }
+
+/* Set before the first coroutine: stacks get mprotect guards even where the
+ * kernel has guard regions, so that the tests reach the fallback. */
+extern bool coro__fault_mprotect_guards;
+
+static inline bool coro__fault_no_guard_regions(void)
+{
+    return coro__fault_mprotect_guards;
+}
 #else
 static inline bool coro__fault_injected(void)
+{
+    return false;
+}
+
+static inline bool coro__fault_no_guard_regions(void)
 {
     return false;
 }

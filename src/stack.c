@@ -1,4 +1,4 @@
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_STACK with -std=c11 */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, MAP_STACK, MADV_NOHUGEPAGE */
 
 #include "stack.h"
 #include "fault.h"
@@ -6,29 +6,97 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /*
- * Released stacks wait here for the next coroutine of the same size, so that
- * a warm create costs no system call and no page fault. Their touched pages
- * stay resident, so the pool is bounded in count and bytes, and once no
- * coroutine holds a stack (the program is idle of coroutines) it is trimmed
- * to a few.
+ * Stacks of one usable size are slots of slabs: one mapping holds many
+ * slots, each a guard page and then the stack, with one more guard page at
+ * the slab's end, so that a run off either end of a stack faults.
+ *
+ * Guard pages come in two kinds, chosen when the first slab is mapped.
+ * Linux 6.13 and later have guard regions (madvise MADV_GUARD_INSTALL):
+ * they fault like PROT_NONE but do not split the mapping, so a slab costs
+ * one map entry however many stacks it holds, and its guards are installed
+ * when it is mapped, in one system call where the kernel takes
+ * process_madvise() on this process. Elsewhere each guard page is made
+ * PROT_NONE with mprotect() when its slot is first handed out; each splits
+ * the mapping, and the kernel's limit on map entries (vm.max_map_count,
+ * 65530 by default) caps the stacks at about 32,000, where acquiring fails
+ * with ENOMEM.
+ *
+ * A released stack goes to its thread's cache, which the next create on
+ * that thread takes from without a lock or a system call. What overflows a
+ * cache goes back to its slab, its pages dropped first (MADV_DONTNEED), so
+ * that a free slot costs no memory; a slab none of whose slots is in use is
+ * unmapped, except one per size kept as a spare.
  */
-#define POOL_MAX_STACKS 64
-#define POOL_MAX_BYTES (8u * 1024u * 1024u)
-#define POOL_IDLE_STACKS 4
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+/* process_madvise() on the calling process without a pidfd (Linux 6.14). */
+#define PIDFD_SELF_PROCESS (-10000)
+
+#define SLAB_TARGET_BYTES ((size_t)32 << 20)
+#define SLAB_MAX_SLOTS 1000u /* its guards, plus the last one, in one IOV_MAX */
+
+/* Per thread: stacks kept as they are, pages and all. Bounded in count, and
+ * a big stack keeps only its top CACHE_KEEP_BYTES resident while cached. */
+#define CACHE_SLOTS 16
+#define CACHE_FLUSH 8 /* stacks a full cache hands to the pool at once */
+#define CACHE_KEEP_BYTES ((size_t)64 * 1024)
+
+enum guard_kind { GUARDS_UNKNOWN, GUARDS_REGIONS, GUARDS_MPROTECT };
+
+struct size_class {
+    struct size_class *next;
+    size_t usable;    /* bytes of one stack */
+    size_t slot_size; /* its guard page and the stack */
+    unsigned slot_count; /* slots per slab */
+    struct coro__slab *available; /* slabs with a slot free and one in use */
+    struct coro__slab *spare;     /* a slab with every slot free */
+};
+
+struct coro__slab {
+    struct size_class *size_class;
+    struct coro__slab *prev, *next; /* in size_class->available */
+    char *base;
+    size_t bytes;
+    unsigned free_count;
+    bool *guarded; /* mprotect guards: whether slot i has its guard yet */
+    uint16_t free_slots[]; /* the free slots' indices; the last is taken first */
+};
 
 static struct {
     pthread_mutex_t lock;
-    struct coro__stack stacks[POOL_MAX_STACKS];
-    size_t count;
-    size_t bytes;
-    size_t in_use; /* handed out and not yet released */
+    struct size_class *classes;
+    enum guard_kind guards;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+struct cache {
+    unsigned count;
+    struct coro__stack stacks[CACHE_SLOTS]; /* oldest first */
+};
+
+#if defined(__GNUC__)
+/* A pointer in static TLS: no allocation when a thread first touches it. */
+#define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define CORO_TLS_MODEL
+#endif
+
+static _Thread_local struct cache *this_cache CORO_TLS_MODEL;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t cache_key;
+static bool cache_key_ready;
+
+static atomic_bool no_process_madvise;
 
 /* glibc answers this from the auxiliary vector: no system call. */
 static size_t page_size(void)
@@ -38,128 +106,347 @@ static size_t page_size(void)
     return size > 0 ? (size_t)size : 4096u;
 }
 
-size_t coro__stack_rounded_size(size_t size)
+/* Gives each range the advice, in one system call where the kernel takes
+ * process_madvise() for it. Returns 0 or the error of a madvise(). */
+static int advise_ranges(struct iovec *ranges, size_t count, int advice)
 {
-    size_t page = page_size();
+#ifdef SYS_process_madvise
+    if (count > 1 && !atomic_load_explicit(&no_process_madvise, memory_order_relaxed)) {
+        size_t total = 0;
+        long done;
 
-    if (size > SIZE_MAX - (page - 1))
-        return 0;
-    return (size + page - 1) / page * page;
+        for (size_t i = 0; i < count; i++)
+            total += ranges[i].iov_len;
+        done = syscall(SYS_process_madvise, PIDFD_SELF_PROCESS, ranges, count, advice, 0);
+        if (done >= 0 && (size_t)done == total)
+            return 0;
+        /* An older kernel (or valgrind): one range at a time from now on.
+         * Both advices used here may be given twice. */
+        if (done < 0)
+            atomic_store_explicit(&no_process_madvise, true, memory_order_relaxed);
+    }
+#endif
+    for (size_t i = 0; i < count; i++) {
+        if (madvise(ranges[i].iov_base, ranges[i].iov_len, advice) != 0)
+            return errno;
+    }
+    return 0;
 }
 
-static int take_from_pool(struct coro__stack *s, size_t size)
+/* Drops the pages of each stack: they read as zeros when next touched. */
+static void drop_pages(const struct coro__stack *stacks, size_t count)
 {
-    int found = 0;
+    struct iovec ranges[CACHE_SLOTS];
+
+    for (size_t i = 0; i < count; i++)
+        ranges[i] = (struct iovec){stacks[i].lo, stacks[i].size};
+    (void)advise_ranges(ranges, count, MADV_DONTNEED); /* else they stay resident */
+}
+
+static struct size_class *find_class(size_t usable)
+{
+    size_t page = page_size();
+    struct size_class *c;
+
+    for (c = pool.classes; c != NULL; c = c->next) {
+        if (c->usable == usable)
+            return c;
+    }
+    if (usable > SIZE_MAX - page)
+        return NULL;
+    c = coro__fault_injected() ? NULL : calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->usable = usable;
+    c->slot_size = usable + page;
+    c->slot_count = (unsigned)(SLAB_TARGET_BYTES / c->slot_size);
+    if (c->slot_count == 0)
+        c->slot_count = 1;
+    if (c->slot_count > SLAB_MAX_SLOTS)
+        c->slot_count = SLAB_MAX_SLOTS;
+    c->next = pool.classes;
+    pool.classes = c;
+    return c;
+}
+
+static void choose_guards(char *first_guard, size_t page)
+{
+    if (pool.guards != GUARDS_UNKNOWN)
+        return;
+    if (!coro__fault_no_guard_regions() && madvise(first_guard, page, MADV_GUARD_INSTALL) == 0)
+        pool.guards = GUARDS_REGIONS;
+    else
+        pool.guards = GUARDS_MPROTECT;
+}
+
+/* Guards every slot of a new slab, and its end, with guard regions. */
+static int install_guard_regions(struct coro__slab *slab, const struct size_class *c, size_t page)
+{
+    struct iovec ranges[SLAB_MAX_SLOTS + 1];
+    size_t count = 0;
+
+    for (unsigned i = 0; i < c->slot_count; i++)
+        ranges[count++] = (struct iovec){slab->base + (size_t)i * c->slot_size, page};
+    ranges[count++] = (struct iovec){slab->base + slab->bytes - page, page};
+    if (coro__fault_injected())
+        return ENOMEM;
+    return advise_ranges(ranges, count, MADV_GUARD_INSTALL) == 0 ? 0 : ENOMEM;
+}
+
+static void unmap_slab(struct coro__slab *slab)
+{
+    munmap(slab->base, slab->bytes);
+    free(slab);
+}
+
+/* A new slab of c, every slot free, or NULL. Called with the lock held. */
+static struct coro__slab *map_slab(struct size_class *c)
+{
+    size_t page = page_size();
+    unsigned n = c->slot_count;
+    struct coro__slab *slab;
+    char *mapping;
+
+    if (c->slot_size > (SIZE_MAX - page) / n)
+        return NULL;
+    slab = coro__fault_injected() ? NULL
+                                  : malloc(sizeof *slab + n * sizeof slab->free_slots[0] +
+                                           n * sizeof slab->guarded[0]);
+    if (slab == NULL)
+        return NULL;
+    *slab = (struct coro__slab){.size_class = c, .bytes = (size_t)n * c->slot_size + page};
+    mapping = coro__fault_injected()
+                  ? MAP_FAILED
+                  : mmap(NULL, slab->bytes, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (mapping == MAP_FAILED) {
+        free(slab);
+        return NULL;
+    }
+    slab->base = mapping;
+    /* A touched byte must cost a page, not a huge page (Linux 6.7 and later
+     * imply this from MAP_STACK). */
+    (void)madvise(mapping, slab->bytes, MADV_NOHUGEPAGE);
+    choose_guards(mapping, page);
+    if (pool.guards == GUARDS_REGIONS && install_guard_regions(slab, c, page) != 0) {
+        unmap_slab(slab);
+        return NULL;
+    }
+    slab->guarded = (bool *)&slab->free_slots[n];
+    for (unsigned i = 0; i < n; i++) {
+        slab->free_slots[i] = (uint16_t)(n - 1 - i); /* slot 0 is taken first */
+        slab->guarded[i] = false;
+    }
+    slab->free_count = n;
+    return slab;
+}
+
+static void list_insert(struct coro__slab **head, struct coro__slab *slab)
+{
+    slab->prev = NULL;
+    slab->next = *head;
+    if (*head != NULL)
+        (*head)->prev = slab;
+    *head = slab;
+}
+
+static void list_remove(struct coro__slab **head, struct coro__slab *slab)
+{
+    if (slab->prev != NULL)
+        slab->prev->next = slab->next;
+    else
+        *head = slab->next;
+    if (slab->next != NULL)
+        slab->next->prev = slab->prev;
+    slab->prev = slab->next = NULL;
+}
+
+/* Takes a free slot of slab into s. Called with the lock held. */
+static int take_slot(struct coro__slab *slab, struct coro__stack *s)
+{
+    struct size_class *c = slab->size_class;
+    size_t page = page_size();
+    unsigned index = slab->free_slots[slab->free_count - 1];
+    char *slot = slab->base + (size_t)index * c->slot_size;
+
+    if (pool.guards == GUARDS_MPROTECT && !slab->guarded[index]) {
+        /* Fails with ENOMEM at the map limit; the slot stays free. */
+        if (coro__fault_injected() || mprotect(slot, page, PROT_NONE) != 0)
+            return ENOMEM;
+        slab->guarded[index] = true;
+    }
+    if (slab == c->spare) {
+        c->spare = NULL;
+        if (c->slot_count > 1)
+            list_insert(&c->available, slab);
+    } else if (slab->free_count == 1) {
+        list_remove(&c->available, slab);
+    }
+    slab->free_count--;
+    s->lo = slot + page;
+    s->size = c->usable;
+    s->slab = slab;
+    return 0;
+}
+
+static int take_from_pool(struct coro__stack *s, size_t usable)
+{
+    struct size_class *c;
+    struct coro__slab *slab;
+    int error = ENOMEM;
 
     pthread_mutex_lock(&pool.lock);
-    for (size_t i = pool.count; i-- > 0;) {
-        if (pool.stacks[i].size == size) {
-            *s = pool.stacks[i];
-            /* Keep the rest in the order they came back, oldest first. */
-            memmove(&pool.stacks[i], &pool.stacks[i + 1], (--pool.count - i) * sizeof pool.stacks[0]);
-            pool.bytes -= size;
-            pool.in_use++;
-            found = 1;
-            break;
+    c = find_class(usable);
+    if (c != NULL) {
+        slab = c->available != NULL ? c->available : c->spare;
+        if (slab == NULL) {
+            /* Becomes the spare until its first slot is taken just below. */
+            slab = map_slab(c);
+            c->spare = slab;
+        }
+        if (slab != NULL)
+            error = take_slot(slab, s);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return error;
+}
+
+/* Gives count stacks back to their slabs; slabs left with no slot in use
+ * are unmapped, but for a spare per size. */
+static void return_to_pool(const struct coro__stack *stacks, size_t count)
+{
+    struct coro__slab *emptied[CACHE_SLOTS];
+    size_t emptied_count = 0;
+
+    /* Before the lock: once back in a slab, another thread may take it. */
+    drop_pages(stacks, count);
+    pthread_mutex_lock(&pool.lock);
+    for (size_t i = 0; i < count; i++) {
+        struct coro__slab *slab = stacks[i].slab;
+        struct size_class *c = slab->size_class;
+        size_t offset = (size_t)((char *)stacks[i].lo - slab->base);
+
+        if (slab->free_count == 0 && c->slot_count > 1)
+            list_insert(&c->available, slab);
+        slab->free_slots[slab->free_count++] = (uint16_t)(offset / c->slot_size);
+        if (slab->free_count == c->slot_count) {
+            if (c->slot_count > 1)
+                list_remove(&c->available, slab);
+            if (c->spare == NULL)
+                c->spare = slab;
+            else
+                emptied[emptied_count++] = slab;
         }
     }
     pthread_mutex_unlock(&pool.lock);
-    return found;
+    for (size_t i = 0; i < emptied_count; i++)
+        unmap_slab(emptied[i]);
 }
 
-static void unmap_stack(const struct coro__stack *s)
+/* At thread exit: the thread's cached stacks go back to the pool. */
+static void free_cache(void *arg)
 {
-    size_t guard = page_size();
+    struct cache *cache = arg;
 
-    coro__valgrind_stack_deregister(s->valgrind_id);
-    munmap((char *)s->lo - guard, guard + s->size);
+    return_to_pool(cache->stacks, cache->count);
+    free(cache);
+    this_cache = NULL;
 }
 
-static int map_stack(struct coro__stack *s, size_t size)
+static void create_cache_key(void)
 {
-    size_t guard = page_size();
-    char *mapping;
+    cache_key_ready = pthread_key_create(&cache_key, free_cache) == 0;
+}
 
-    if (size > SIZE_MAX - guard)
-        return ENOMEM;
-    mapping = coro__fault_injected() ? MAP_FAILED
-                                     : mmap(NULL, guard + size, PROT_READ | PROT_WRITE,
-                                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (mapping == MAP_FAILED)
-        return ENOMEM;
-    /* Stacks grow down: the guard goes at the low end. This splits the
-     * mapping in two, which is what costs a map entry per stack, and fails
-     * with ENOMEM at the kernel's limit of map entries. */
-    if (coro__fault_injected() || mprotect(mapping, guard, PROT_NONE) != 0) {
-        munmap(mapping, guard + size);
-        return ENOMEM;
+/* The calling thread's cache, made on first use; NULL when it cannot be. */
+static struct cache *thread_cache(void)
+{
+    struct cache *cache = this_cache;
+
+    if (cache != NULL)
+        return cache;
+    pthread_once(&cache_key_once, create_cache_key);
+    if (!cache_key_ready)
+        return NULL;
+    cache = coro__fault_injected() ? NULL : malloc(sizeof *cache);
+    if (cache == NULL)
+        return NULL;
+    cache->count = 0;
+    if (pthread_setspecific(cache_key, cache) != 0) {
+        free(cache);
+        return NULL;
     }
-    s->lo = mapping + guard;
-    s->size = size;
-    s->valgrind_id = coro__valgrind_stack_register(s->lo, size);
-    return 0;
+    this_cache = cache;
+    return cache;
 }
 
 int coro__stack_acquire(struct coro__stack *s, size_t size)
 {
-    size_t rounded = coro__stack_rounded_size(size);
+    size_t page = page_size();
+    struct cache *cache = this_cache;
+    size_t usable;
+    bool found = false;
 
-    if (rounded == 0)
+    if (size > SIZE_MAX - (page - 1))
         return ENOMEM;
-    if (!take_from_pool(s, rounded)) {
-        int error = map_stack(s, rounded);
+    usable = (size + page - 1) / page * page;
+    if (cache != NULL) {
+        for (unsigned i = cache->count; i-- > 0;) {
+            if (cache->stacks[i].size == usable) {
+                *s = cache->stacks[i];
+                cache->count--;
+                memmove(&cache->stacks[i], &cache->stacks[i + 1],
+                        (cache->count - i) * sizeof cache->stacks[0]);
+                found = true;
+                break;
+            }
+        }
+    }
+    if (!found) {
+        int error = take_from_pool(s, usable);
 
         if (error != 0)
             return error;
-        pthread_mutex_lock(&pool.lock);
-        pool.in_use++;
-        pthread_mutex_unlock(&pool.lock);
     }
+    s->valgrind_id = coro__valgrind_stack_register(s->lo, s->size);
     /* Whatever ASan knew of this memory belongs to an earlier stack. */
     coro__asan_unpoison(s->lo, s->size);
     return 0;
 }
 
-/* Takes the oldest pooled stack into *s when the pool holds more than it
- * should while idle; returns whether it did. */
-static int take_idle_surplus(struct coro__stack *s)
-{
-    int taken = 0;
-
-    pthread_mutex_lock(&pool.lock);
-    if (pool.in_use == 0 && pool.count > POOL_IDLE_STACKS) {
-        /* The front of the pool: the coldest in the caches. */
-        *s = pool.stacks[0];
-        memmove(&pool.stacks[0], &pool.stacks[1], --pool.count * sizeof pool.stacks[0]);
-        pool.bytes -= s->size;
-        taken = 1;
-    }
-    pthread_mutex_unlock(&pool.lock);
-    return taken;
-}
-
 void coro__stack_release(struct coro__stack *s)
 {
-    struct coro__stack surplus;
-    int kept = 0;
+    struct coro__stack stack = *s;
+    struct cache *cache;
 
-    if (s->lo == NULL)
+    if (stack.lo == NULL)
         return;
-    pthread_mutex_lock(&pool.lock);
-    pool.in_use--;
-    if (pool.count < POOL_MAX_STACKS && s->size <= POOL_MAX_BYTES - pool.bytes) {
-        pool.stacks[pool.count++] = *s;
-        pool.bytes += s->size;
-        kept = 1;
+    *s = (struct coro__stack){0};
+    coro__valgrind_stack_deregister(stack.valgrind_id);
+    stack.valgrind_id = 0;
+    cache = thread_cache();
+    if (cache == NULL) {
+        return_to_pool(&stack, 1);
+        return;
     }
-    pthread_mutex_unlock(&pool.lock);
+    if (cache->count == CACHE_SLOTS) {
+        /* The oldest go: the coldest in the caches. */
+        return_to_pool(cache->stacks, CACHE_FLUSH);
+        cache->count -= CACHE_FLUSH;
+        memmove(&cache->stacks[0], &cache->stacks[CACHE_FLUSH],
+                cache->count * sizeof cache->stacks[0]);
+    }
+    if (stack.size > CACHE_KEEP_BYTES)
+        (void)madvise(stack.lo, stack.size - CACHE_KEEP_BYTES, MADV_DONTNEED);
+    cache->stacks[cache->count++] = stack;
+}
 
-    /* System calls outside the lock. */
-    if (!kept)
-        unmap_stack(s);
-    while (take_idle_surplus(&surplus))
-        unmap_stack(&surplus);
-    s->lo = NULL;
-    s->size = 0;
-    s->valgrind_id = 0;
+bool coro__stack_guard_regions(void)
+{
+    bool regions;
+
+    pthread_mutex_lock(&pool.lock);
+    regions = pool.guards == GUARDS_REGIONS;
+    pthread_mutex_unlock(&pool.lock);
+    return regions;
 }

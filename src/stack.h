@@ -1,33 +1,39 @@
 /*
- * Coroutine stack memory: mmap'd, with a PROT_NONE guard page below the
- * usable range so an overflow faults, and a small pool of released stacks so
- * that creating a coroutine usually costs no system call.
+ * Coroutine stack memory: stacks carved out of large mappings (slabs), each
+ * with a guard page below it so that an overflow faults, reused through a
+ * per-thread cache and a shared pool so that creating a coroutine usually
+ * costs no system call and no lock.
  */
 #ifndef CORO_STACK_H
 #define CORO_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+struct coro__slab;
 
 struct coro__stack {
     void *lo;     /* lowest usable byte, just above the guard page */
     size_t size;  /* usable bytes, a whole number of pages */
-    unsigned valgrind_id; /* its registration with valgrind, kept while mapped */
+    struct coro__slab *slab; /* the mapping it was carved from */
+    unsigned valgrind_id; /* its registration with valgrind, while handed out */
 };
 
 /*
- * The usable size a request for size bytes gets: size rounded up to whole
- * pages. Returns 0 when that does not fit in a size_t.
- */
-size_t coro__stack_rounded_size(size_t size);
-
-/*
- * Gives s a stack of coro__stack_rounded_size(size) usable bytes, from the
- * pool or freshly mapped. Returns 0, or ENOMEM (nothing is left mapped).
+ * Gives s a stack of at least size usable bytes (size rounded up to whole
+ * pages), from the cache, the pool or a new slab. Returns 0, or ENOMEM:
+ * no memory, or no mapping for a guard page.
  */
 int coro__stack_acquire(struct coro__stack *s, size_t size);
 
-/* Hands s back to the pool, or unmaps it when the pool is full. s may be
- * one that was never acquired (lo NULL); it is left empty. */
+/* Hands s back for reuse. s may be one that was never acquired (lo NULL);
+ * it is left empty. The memory of s may be gone when this returns, so s
+ * must not live inside the stack it describes. */
 void coro__stack_release(struct coro__stack *s);
+
+/* Whether stacks are guarded by guard regions (MADV_GUARD_INSTALL, one
+ * mapping per slab) rather than by mprotect (a mapping split per stack).
+ * Known once the first slab is mapped; false before. */
+bool coro__stack_guard_regions(void);
 
 #endif /* CORO_STACK_H */
