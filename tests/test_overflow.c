@@ -1,12 +1,17 @@
 /*
  * Stack overflows are caught at the guard page and named on stderr. Each
  * test runs the crash in a forked child and reads its stderr and status.
+ *
+ * Built twice: as the overflow test, with the guards the kernel offers,
+ * and as overflow_mprotect (CORO_TEST_MPROTECT_GUARDS), linked with the
+ * test copy of the library switched to the fallback guards.
  */
 #define _DEFAULT_SOURCE /* sigaltstack, SA_ONSTACK */
 
 #include "test_support.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,12 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifdef CORO_TEST_MPROTECT_GUARDS
+/* The hooks of src/fault.h in the test copy of the library. */
+unsigned long coro__fault_countdown;
+bool coro__fault_mprotect_guards = true;
+#endif
 
 struct child_result {
     int status;
@@ -164,6 +175,72 @@ static void overflow_nested(void)
     coro_t *outer = coro_create(resume_overflowing_child, NULL, 0);
 
     coro_next(outer);
+}
+
+static void *yield_then_overflow(coro_t *co, void *arg)
+{
+    coro_yield(co, arg);
+    return INT_TO_PTR(recurse(0));
+}
+
+/* Neighbours on both sides in its slab: the one that overflows is not the
+ * slab's first stack, and the stack below it is in use. */
+static void overflow_between_neighbours(void)
+{
+    coro_t *neighbours[4];
+
+    for (int i = 0; i < 4; i++) {
+        neighbours[i] = coro_create(yield_then_overflow, NULL, 0);
+        coro_next(neighbours[i]);
+    }
+    coro_destroy(neighbours[2]);
+    overflow_default_stack(); /* takes the slot just freed */
+}
+
+/* An overflow of a stack carved between others is named. */
+static void test_overflow_between_neighbours_is_named(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(overflow_between_neighbours, &result);
+    assert_overflow_report(&result, CORO_DEFAULT_STACK_SIZE);
+}
+
+/* A coroutine suspended before fork() overflows in the forked process:
+ * its guard page came along. The child of this test forks again and dies
+ * as its own child did. */
+static void overflow_after_fork(void)
+{
+    coro_t *co = coro_create(yield_then_overflow, NULL, CORO_MIN_STACK_SIZE);
+    int status;
+    pid_t pid;
+
+    coro_next(co);
+    printf("%p\n", (void *)co);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        coro_next(co);
+        _exit(0);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status))
+        _exit(44);
+    signal(WTERMSIG(status), SIG_DFL);
+    raise(WTERMSIG(status));
+}
+
+static void test_overflow_after_fork_is_named(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(overflow_after_fork, &result);
+    assert_overflow_report(&result, CORO_MIN_STACK_SIZE);
 }
 
 /* In nested coroutines the report names the one that overflowed. */
@@ -334,6 +411,8 @@ int main(void)
         cmocka_unit_test(test_overflow_min_stack_is_named),
         cmocka_unit_test(test_overflow_default_stack_is_named),
         cmocka_unit_test(test_overflow_nested_names_inner),
+        cmocka_unit_test(test_overflow_between_neighbours_is_named),
+        cmocka_unit_test(test_overflow_after_fork_is_named),
         cmocka_unit_test(test_overflow_on_second_thread_is_named),
         cmocka_unit_test(test_overflow_other_fault_keeps_default),
         cmocka_unit_test(test_overflow_sent_signal_keeps_default),

@@ -1,0 +1,210 @@
+/*
+ * Many coroutines at once: past the old wall of about 32,750 guarded stacks
+ * (one map entry per guard page) on a kernel with guard regions, memory
+ * that comes back when they are destroyed, and suspended coroutines that a
+ * forked child can resume.
+ */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+
+#include "test_support.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef CORO_HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) && !defined(UNDER_TSAN)
+#define UNDER_TSAN 1
+#endif
+
+/* Past 32,753, where coro_create() failed before guard regions. */
+#define MANY 100000
+/* TSan maps a shadow stack per fiber, and valgrind looks registered stacks
+ * up one by one on every switch: both get fewer. */
+#define MANY_UNDER_TOOLS 3000
+
+static size_t many(void)
+{
+#ifdef UNDER_TSAN
+    return MANY_UNDER_TOOLS;
+#else
+    return RUNNING_ON_VALGRIND ? MANY_UNDER_TOOLS : MANY;
+#endif
+}
+
+/* Whether this kernel has guard regions (Linux 6.13 and later). */
+static bool kernel_has_guard_regions(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    void *probe = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+    bool has;
+
+    assert_true(probe != MAP_FAILED);
+    has = madvise(probe, (size_t)page, 102 /* MADV_GUARD_INSTALL */) == 0;
+    munmap(probe, (size_t)page);
+    return has;
+}
+
+static long status_kib(const char *key)
+{
+    FILE *file = fopen("/proc/self/status", "r");
+    size_t len = strlen(key);
+    char line[256];
+    long value = -1;
+
+    assert_non_null(file);
+    while (fgets(line, sizeof line, file) != NULL) {
+        if (strncmp(line, key, len) == 0 && line[len] == ':')
+            value = strtol(line + len + 1, NULL, 10);
+    }
+    fclose(file);
+    assert_true(value >= 0);
+    return value;
+}
+
+static long map_count(void)
+{
+    FILE *file = fopen("/proc/self/maps", "r");
+    long lines = 0;
+    int c;
+
+    assert_non_null(file);
+    while ((c = fgetc(file)) != EOF)
+        lines += c == '\n';
+    fclose(file);
+    return lines;
+}
+
+/* Yields its argument, then hands back every value sent, plus one. */
+static void *echo_plus_one(coro_t *co, void *arg)
+{
+    void *value = coro_yield(co, arg);
+
+    for (;;)
+        value = coro_yield(co, INT_TO_PTR(PTR_TO_INT(value) + 1));
+    return NULL;
+}
+
+static coro_t **create_suspended(size_t count)
+{
+    coro_t **all = calloc(count, sizeof *all);
+
+    assert_non_null(all);
+    for (size_t i = 0; i < count; i++) {
+        all[i] = coro_create(echo_plus_one, INT_TO_PTR(i), 0);
+        if (all[i] == NULL)
+            fail_msg("coro_create failed after %zu coroutines: %s", i, strerror(errno));
+        assert_int_equal(PTR_TO_INT(coro_next(all[i])), (intptr_t)i);
+    }
+    return all;
+}
+
+static void destroy_all(coro_t **all, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        assert_int_equal(coro_destroy(all[i]), 0);
+    free(all);
+}
+
+/* 100,000 coroutines alive at once, each answering exactly what was sent
+ * to it; their guards add no map entries; once they are destroyed, the
+ * address space they took is given back. */
+static void test_scale_many_alive_each_answers(void **state)
+{
+    size_t count = many();
+    long maps_before, vm_before, vm_alive;
+    coro_t **all;
+
+    (void)state;
+    if (!kernel_has_guard_regions()) {
+        printf("# no guard regions in this kernel: coroutines stop at the map limit\n");
+        skip();
+    }
+    maps_before = map_count();
+    vm_before = status_kib("VmSize");
+    all = create_suspended(count);
+    for (size_t i = 0; i < count; i++)
+        assert_int_equal(PTR_TO_INT(coro_send(all[i], INT_TO_PTR(3 * i))), 3 * (intptr_t)i + 1);
+    for (size_t i = count; i-- > 0;)
+        assert_int_equal(PTR_TO_INT(coro_send(all[i], INT_TO_PTR(i))), (intptr_t)i + 1);
+    vm_alive = status_kib("VmSize");
+    printf("# %zu alive: %ld more map entries, %ld MiB more address space\n", count,
+           map_count() - maps_before, (vm_alive - vm_before) / 1024);
+    /* A stack and its guard per 64 KiB and more, one entry per slab. */
+    assert_true(map_count() - maps_before < (long)(count / 100) + 16);
+    assert_true(vm_alive - vm_before >= (long)count * 64);
+
+    destroy_all(all, count);
+    /* Kept: an empty slab for the next create and the slabs of the stacks
+     * in this thread's cache, 32 MiB each. */
+    printf("# destroyed: %ld MiB more address space than before\n",
+           (status_kib("VmSize") - vm_before) / 1024);
+    assert_true(status_kib("VmSize") - vm_before <= 4 * 32 * 1024);
+}
+
+/* Coroutines suspended in the parent are the child's too after fork():
+ * it resumes them with their state, destroys them and creates more, and
+ * the parent's copies are untouched. */
+static void test_scale_forked_child_resumes_suspended(void **state)
+{
+    const size_t count = 1000;
+    coro_t **all = create_suspended(count);
+    int status;
+    pid_t pid;
+
+    (void)state;
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* No cmocka in the child: its exit status is the verdict. */
+        for (size_t i = 0; i < count; i++) {
+            if (coro_send(all[i], INT_TO_PTR(10 * i)) != INT_TO_PTR(10 * i + 1))
+                _exit(10);
+        }
+        for (size_t i = 0; i < count; i++) {
+            if (coro_destroy(all[i]) != 0)
+                _exit(11);
+        }
+        for (size_t i = 0; i < count; i++) {
+            coro_t *co = coro_create(echo_plus_one, INT_TO_PTR(i), 0);
+
+            if (co == NULL || coro_next(co) != INT_TO_PTR(i) ||
+                coro_send(co, INT_TO_PTR(i)) != INT_TO_PTR(i + 1) || coro_destroy(co) != 0)
+                _exit(12);
+        }
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    for (size_t i = 0; i < count; i++)
+        assert_int_equal(PTR_TO_INT(coro_send(all[i], INT_TO_PTR(i))), (intptr_t)i + 1);
+    destroy_all(all, count);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scale_many_alive_each_answers),
+        cmocka_unit_test(test_scale_forked_child_resumes_suspended),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
