@@ -77,6 +77,8 @@ static struct {
     pthread_mutex_t lock;
     struct size_class *classes;
     enum guard_kind guards;
+    size_t slots_out; /* not free in their slab: in use or cached */
+    size_t slabs;     /* mapped */
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 struct cache {
@@ -238,6 +240,7 @@ static struct coro__slab *map_slab(struct size_class *c)
         slab->guarded[i] = false;
     }
     slab->free_count = n;
+    pool.slabs++;
     return slab;
 }
 
@@ -283,6 +286,7 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
         list_remove(&c->available, slab);
     }
     slab->free_count--;
+    pool.slots_out++;
     s->lo = slot + page;
     s->size = c->usable;
     s->slab = slab;
@@ -329,13 +333,16 @@ static void return_to_pool(const struct coro__stack *stacks, size_t count)
         if (slab->free_count == 0 && c->slot_count > 1)
             list_insert(&c->available, slab);
         slab->free_slots[slab->free_count++] = (uint16_t)(offset / c->slot_size);
+        pool.slots_out--;
         if (slab->free_count == c->slot_count) {
             if (c->slot_count > 1)
                 list_remove(&c->available, slab);
-            if (c->spare == NULL)
+            if (c->spare == NULL) {
                 c->spare = slab;
-            else
+            } else {
                 emptied[emptied_count++] = slab;
+                pool.slabs--;
+            }
         }
     }
     pthread_mutex_unlock(&pool.lock);
@@ -439,6 +446,14 @@ void coro__stack_release(struct coro__stack *s)
     if (stack.size > CACHE_KEEP_BYTES)
         (void)madvise(stack.lo, stack.size - CACHE_KEEP_BYTES, MADV_DONTNEED);
     cache->stacks[cache->count++] = stack;
+}
+
+void coro__stack_counts(size_t *slots_out, size_t *slabs)
+{
+    pthread_mutex_lock(&pool.lock);
+    *slots_out = pool.slots_out;
+    *slabs = pool.slabs;
+    pthread_mutex_unlock(&pool.lock);
 }
 
 bool coro__stack_guard_regions(void)

@@ -36,4 +36,8 @@ void coro__stack_release(struct coro__stack *s);
  * Known once the first slab is mapped; false before. */
 bool coro__stack_guard_regions(void);
 
+/* For the tests: how many stacks are out of their slabs (in use, or in a
+ * thread's cache), and how many slabs are mapped. */
+void coro__stack_counts(size_t *slots_out, size_t *slabs);
+
 #endif /* CORO_STACK_H */

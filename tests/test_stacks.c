@@ -1,0 +1,136 @@
+/*
+ * Where stacks go: a thread's cache, the shared pool and the slabs, seen
+ * through src/stack.c's counts in the test copy of the library. Stacks
+ * follow their coroutines across threads and come back whole; slabs with
+ * nothing in use are unmapped.
+ */
+#include "test_support.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+/* The hooks of src/fault.h, and src/stack.h's counts, in the test copy. */
+unsigned long coro__fault_countdown;
+bool coro__fault_mprotect_guards = false;
+void coro__stack_counts(size_t *slots_out, size_t *slabs);
+
+/* What a thread may keep in its cache (src/stack.c's CACHE_SLOTS). */
+#define THREAD_CACHE_MAX 16
+/* Stacks of the default size in one slab (32 MiB of 68 KiB slots). */
+#define DEFAULT_SLAB_STACKS 481
+
+static size_t slots_out(void)
+{
+    size_t out, slabs;
+
+    coro__stack_counts(&out, &slabs);
+    return out;
+}
+
+static size_t slabs_mapped(void)
+{
+    size_t out, slabs;
+
+    coro__stack_counts(&out, &slabs);
+    return slabs;
+}
+
+static void *yield_forever(coro_t *co, void *arg)
+{
+    for (;;)
+        arg = coro_yield(co, arg);
+    return NULL;
+}
+
+struct batch {
+    coro_t **coros;
+    size_t count;
+};
+
+static void *create_batch(void *arg)
+{
+    struct batch *b = arg;
+
+    for (size_t i = 0; i < b->count; i++) {
+        b->coros[i] = coro_create(yield_forever, INT_TO_PTR(i), 0);
+        if (b->coros[i] != NULL)
+            coro_next(b->coros[i]);
+    }
+    return NULL;
+}
+
+static void *destroy_batch(void *arg)
+{
+    struct batch *b = arg;
+
+    for (size_t i = 0; i < b->count; i++)
+        coro_destroy(b->coros[i]);
+    return NULL;
+}
+
+static void run_thread(void *(*fn)(void *), struct batch *b)
+{
+    pthread_t thread;
+
+    assert_int_equal(pthread_create(&thread, NULL, fn, b), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+}
+
+/* Coroutines made on one thread and destroyed on another: every stack goes
+ * back, to the destroying thread's cache or, past what it keeps, and when
+ * that thread exits, to the pool. */
+static void test_stacks_follow_coroutines_across_threads(void **state)
+{
+    coro_t *coros[200];
+    struct batch b = {coros, 200};
+    size_t before = slots_out();
+
+    (void)state;
+    run_thread(create_batch, &b);
+    for (size_t i = 0; i < b.count; i++) {
+        assert_non_null(coros[i]);
+        assert_int_equal(PTR_TO_INT(coro_send(coros[i], INT_TO_PTR(i + 1))), (intptr_t)i + 1);
+    }
+    assert_true(slots_out() >= before + b.count);
+    run_thread(destroy_batch, &b);
+    /* The destroying thread has exited: its cache went back too. */
+    assert_int_equal(slots_out(), before);
+
+    run_thread(create_batch, &b);
+    destroy_batch(&b); /* on this thread, which keeps a few */
+    assert_true(slots_out() <= before + THREAD_CACHE_MAX);
+}
+
+/* A slab whose stacks are all free is unmapped, but for one kept for the
+ * next create; a stack in a thread's cache keeps its slab. */
+static void test_stacks_empty_slabs_are_unmapped(void **state)
+{
+    const size_t count = 4 * DEFAULT_SLAB_STACKS;
+    coro_t **coros = calloc(count, sizeof *coros);
+    struct batch b = {coros, count};
+    size_t before = slabs_mapped(), peak;
+
+    (void)state;
+    assert_non_null(coros);
+    create_batch(&b);
+    for (size_t i = 0; i < count; i++)
+        assert_non_null(coros[i]);
+    peak = slabs_mapped();
+    assert_true(peak >= before + 3);
+    destroy_batch(&b);
+    /* Left: the spare, and the slabs of the stacks this thread caches. */
+    assert_true(slabs_mapped() <= before + 2);
+    assert_true(slabs_mapped() < peak);
+    free(coros);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stacks_follow_coroutines_across_threads),
+        cmocka_unit_test(test_stacks_empty_slabs_are_unmapped),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
