@@ -40,8 +40,9 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
-/* process_madvise() on the calling process without a pidfd (Linux 6.14). */
-#define PIDFD_SELF_PROCESS (-10000)
+/* process_madvise() on the calling thread's memory, which is the process's,
+ * without opening a pidfd: PIDFD_SELF_THREAD of recent kernels. */
+#define PIDFD_SELF_THREAD_ID (-10000)
 
 #define SLAB_TARGET_BYTES ((size_t)32 << 20)
 #define SLAB_MAX_SLOTS 1000u /* its guards, plus the last one, in one IOV_MAX */
@@ -119,7 +120,7 @@ static int advise_ranges(struct iovec *ranges, size_t count, int advice)
 
         for (size_t i = 0; i < count; i++)
             total += ranges[i].iov_len;
-        done = syscall(SYS_process_madvise, PIDFD_SELF_PROCESS, ranges, count, advice, 0);
+        done = syscall(SYS_process_madvise, PIDFD_SELF_THREAD_ID, ranges, count, advice, 0);
         if (done >= 0 && (size_t)done == total)
             return 0;
         /* An older kernel (or valgrind): one range at a time from now on.
@@ -241,6 +242,7 @@ static struct coro__slab *map_slab(struct size_class *c)
     }
     slab->free_count = n;
     pool.slabs++;
+    coro__valgrind_unused(slab->base, slab->bytes);
     return slab;
 }
 
@@ -290,6 +292,7 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
     s->lo = slot + page;
     s->size = c->usable;
     s->slab = slab;
+    coro__valgrind_in_use(s->lo, s->size);
     return 0;
 }
 
@@ -324,6 +327,8 @@ static void return_to_pool(const struct coro__stack *stacks, size_t count)
 
     /* Before the lock: once back in a slab, another thread may take it. */
     drop_pages(stacks, count);
+    for (size_t i = 0; i < count; i++)
+        coro__valgrind_unused(stacks[i].lo, stacks[i].size);
     pthread_mutex_lock(&pool.lock);
     for (size_t i = 0; i < count; i++) {
         struct coro__slab *slab = stacks[i].slab;
