@@ -1,7 +1,8 @@
 /*
  * coro-bench: what libcoro's switches cost, beside the raw glibc
  * swapcontext() that the default backend is built on, and beside the least
- * a stackful switch can do.
+ * a stackful switch can do; and what a million suspended coroutines cost in
+ * memory.
  *
  * Method. Each timed figure is measured in several repetitions (--reps).
  * Repetition i times the baseline and then libcoro, back to back in this
@@ -9,7 +10,8 @@
  * its repetitions, and its ratio is median(libcoro) / median(baseline).
  * Times come from clock_gettime(CLOCK_MONOTONIC), in ns per operation, over
  * --iterations operations per repetition, after one untimed warm-up run of
- * a tenth as many.
+ * a tenth as many, or of one full turn round N contexts (round_robin),
+ * whichever is more.
  *
  * Figures (the NAME of --only and of the BENCH lines):
  *   round_trip      coro_send() into a coroutine whose coro_yield() hands the
@@ -20,32 +22,58 @@
  *                   a pair of minimal switches: main switches into a context
  *                   on an mmap'd stack, which switches back. The minimal
  *                   switch, bench_min_switch below, saves what the ABI calls
- *                   callee-saved and nothing else: on x86-64 it pushes rbp,
- *                   rbx and r12-r15, swaps stack pointers, pops the six and
- *                   returns (no x87 control word, no MXCSR); on AArch64 it
- *                   stores x19-x30 and d8-d15, swaps stack pointers, loads
- *                   them and returns (no FPCR). The asm backend's goal is a
- *                   ratio of at most 1.5 here.
+ *                   callee-saved and nothing else, and ends as libcoro's
+ *                   src/switch_<arch>.S do: on x86-64 it pushes rbp, rbx and
+ *                   r12-r15, swaps stack pointers, pops the six, then pops
+ *                   the return address and jumps to it (no x87 control word,
+ *                   no MXCSR); on AArch64 it stores x19-x30 and d8-d15, swaps
+ *                   stack pointers, loads them and branches to the loaded
+ *                   x30 with `br` (no FPCR). The asm backend's goal here: its
+ *                   hot round trip must not get slower. (An earlier goal, a
+ *                   ratio of at most 1.5, was set against a minimal switch
+ *                   that ended in `ret`.)
  *   create_destroy  coro_create(body, NULL, 0) (the default stack size), a
- *                   first coro_next(), in which the body returns at once, and
- *                   coro_destroy(); against one raw round trip as above.
+ *                   first coro_next(), which returns from the body's first
+ *                   coro_yield() (the coroutine is then CORO_SUSPENDED), and
+ *                   coro_destroy() of the suspended coroutine; against one
+ *                   raw round trip as above. The ucontext backend's goal is
+ *                   a ratio of at most 1.20 here.
  *   create_destroy_min
  *                   the same libcoro operations as create_destroy, against
  *                   one minimal round trip as in round_trip_min. The asm
- *                   backend's goal is a ratio of at most 15 here.
+ *                   backend's goal is a ratio of at most 8 here.
  *                   The two _min figures exist on x86-64 and AArch64 only;
  *                   elsewhere they are reported as skipped.
  *   round_robin     round trips with N coroutines alive (N = 1, 1000,
- *                   100000), resumed in turn: 0, 1, ... N-1, 0, ...; against
- *                   N raw contexts resumed the same way, on stacks laid out
- *                   as libcoro's (default size and a page below each, here
- *                   left mapped). Each guarded stack costs two memory maps,
- *                   so N may exceed vm.max_map_count / 2: coroutines are
- *                   created until coro_create() fails, and the figure is
- *                   measured at the N reached, with the failure reported.
- *   memory          VmRSS and VmSize (/proc/self/status) growth per
- *                   coroutine, with 30000 created and each resumed once, so
- *                   that each is suspended in a coro_yield(). Not timed.
+ *                   1000000), resumed in turn: 0, 1, ... N-1, 0, ..., each
+ *                   repetition going on where the one before stopped, so
+ *                   that with N above --iterations each one is resumed a
+ *                   full turn after its last resume (the warm-up makes one
+ *                   turn: the first, right after creation, costs more than
+ *                   a steady one); against N raw contexts resumed the same
+ *                   way, on stacks of the default size carved out of one
+ *                   MAP_NORESERVE mapping, a page below each. That page is
+ *                   made a guard page with madvise(MADV_GUARD_INSTALL) where
+ *                   the kernel has it (Linux 6.13 on), which costs no map
+ *                   entry; elsewhere it stays mapped and untouched: the
+ *                   baseline never runs into vm.max_map_count. libcoro may: coroutines are created
+ *                   until coro_create() fails, and the figure is measured at
+ *                   the N reached, with the failure reported.
+ *   memory          1000000 coroutines created and each resumed once, so
+ *                   that each is suspended in a coro_yield(), on a set of
+ *                   their own (round_robin builds its own later): per
+ *                   coroutine, the growth of VmRSS, of VmPTE (page tables)
+ *                   and of their sum, the resident bytes per suspended
+ *                   coroutine, and of VmSize (all from /proc/self/status);
+ *                   the create rate with them alive, the ns per
+ *                   coro_create() + first coro_next() over the whole
+ *                   build-up (cold mappings included), timed once, not in
+ *                   repetitions; and, once all are destroyed, the resident
+ *                   bytes (VmRSS + VmPTE) kept against before the first was
+ *                   created. The goals quoted for reference: at most 4608
+ *                   resident bytes per coroutine with the asm backend, 5120
+ *                   with ucontext, and at most 64 MiB kept. Coroutines are
+ *                   created until coro_create() fails, as in round_robin.
  *
  * Output: a table for people, then lines for programs, each one line of
  * space-separated key=value pairs, no spaces inside a value, starting with
@@ -56,15 +84,17 @@
  *   BENCH name=create_destroy n=1 libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I
  *   BENCH name=create_destroy_min n=1 libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I
  *   BENCH name=round_robin n=N n_requested=N libcoro_ns=F baseline_ns=F ratio=F reps=R iterations=I limit=L
- *   BENCH name=memory n=N n_requested=N rss_bytes_per_coro=B vsz_bytes_per_coro=B limit=L
+ *   BENCH name=memory n=N n_requested=N rss_bytes_per_coro=B pte_bytes_per_coro=B
+ *     resident_bytes_per_coro=B vsz_bytes_per_coro=B create_ns=F creates_per_s=F
+ *     kept_after_destroy_bytes=B limit=L                   (one line, wrapped here)
  * where limit is "none" when n_requested was reached, otherwise the error of
  * the coro_create() that failed (e.g. ENOMEM). On an architecture without
  * the minimal switch, each _min figure is the one line
  *   BENCH name=NAME skipped=no_minimal_switch_for_this_architecture
  *
  * Flags:
- *   --smoke          tiny counts, for the ctest: milliseconds, under a
- *                    second under valgrind; its figures mean nothing
+ *   --smoke          tiny counts everywhere, for the ctest: milliseconds,
+ *                    under a second under valgrind; its figures mean nothing
  *   --reps N         repetitions per figure (default 11)
  *   --iterations N   operations per repetition (default 100000)
  *   --only NAME      one figure only
@@ -90,14 +120,18 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13 on; older kernels say EINVAL */
+#endif
+
 #define DEFAULT_REPS 11
 #define DEFAULT_ITERATIONS 100000L
-#define MEMORY_COROS 30000
+#define MEMORY_COROS 1000000
 #define SMOKE_REPS 3
 #define SMOKE_ITERATIONS 200L
 #define SMOKE_MEMORY_COROS 100
 
-static const size_t round_robin_counts[] = {1, 1000, 100000};
+static const size_t round_robin_counts[] = {1, 1000, 1000000};
 static const size_t smoke_round_robin_counts[] = {1, 10, 100};
 #define ROUND_ROBIN_COUNTS (sizeof round_robin_counts / sizeof round_robin_counts[0])
 
@@ -109,11 +143,9 @@ struct options {
     int smoke;
 };
 
-/* A timed figure: the libcoro and baseline time of each repetition. */
-struct figure {
-    double *libcoro_ns;
-    double *baseline_ns;
-};
+/* What each timed figure interleaves, a baseline and libcoro: ns per
+ * operation over iterations operations on what ctx holds. */
+typedef double timer(void *ctx, long iterations);
 
 static _Noreturn void die(const char *what)
 {
@@ -179,15 +211,22 @@ static size_t page_size(void)
 /* What every raw context swaps back to. */
 static ucontext_t raw_main;
 
-/* N raw contexts, their stacks in one mapping laid out as libcoro's: a page
- * (here readable, not a guard) below each default-sized stack. */
+/* N raw contexts, their stacks carved out of one mapping, a page below
+ * each default-sized stack: a guard page where the kernel has
+ * MADV_GUARD_INSTALL, which guards without splitting the mapping, and
+ * otherwise a mapped page that nothing touches. One map entry in all. */
 struct raw_set {
     size_t count;     /* made so far, each swapped into once */
     size_t capacity;
+    size_t next;      /* the next to resume, in turn */
     ucontext_t *contexts;
     char *mapping;
     size_t stride;
 };
+
+/* Whether the page below each raw stack is a guard page: 1 guarded, 0 not
+ * (no MADV_GUARD_INSTALL), -1 not tried yet. */
+static int raw_guarded = -1;
 
 /* makecontext() passes ints only: the context's address comes in halves. */
 static void raw_body(int hi, int lo)
@@ -202,6 +241,7 @@ static void raw_body(int hi, int lo)
 static void raw_set_open(struct raw_set *set, size_t capacity)
 {
     set->count = 0;
+    set->next = 0;
     set->capacity = capacity;
     set->stride = page_size() + CORO_DEFAULT_STACK_SIZE;
     set->contexts = calloc(capacity, sizeof *set->contexts);
@@ -221,11 +261,19 @@ static void raw_set_grow(struct raw_set *set, size_t count)
 {
     for (; set->count < count; set->count++) {
         ucontext_t *uc = &set->contexts[set->count];
+        char *guard = set->mapping + set->count * set->stride;
         uintptr_t bits = (uintptr_t)uc;
 
+        if (raw_guarded != 0) {
+            int error = madvise(guard, page_size(), MADV_GUARD_INSTALL) == 0 ? 0 : errno;
+
+            if (error != 0 && (raw_guarded == 1 || error != EINVAL))
+                die_errno("madvise(MADV_GUARD_INSTALL) below a raw stack", error);
+            raw_guarded = error == 0;
+        }
         if (getcontext(uc) != 0)
             die_errno("getcontext", errno);
-        uc->uc_stack.ss_sp = set->mapping + set->count * set->stride + page_size();
+        uc->uc_stack.ss_sp = guard + page_size();
         uc->uc_stack.ss_size = CORO_DEFAULT_STACK_SIZE;
         uc->uc_stack.ss_flags = 0;
         uc->uc_link = NULL;
@@ -244,22 +292,25 @@ static void raw_set_close(struct raw_set *set)
     free(set->contexts);
     set->contexts = NULL;
     set->mapping = NULL;
-    set->count = set->capacity = 0;
+    set->count = set->capacity = set->next = 0;
 }
 
-/* ns per raw round trip, over iterations round trips through the first n
- * contexts of set, in turn. */
-static double time_raw_round_trips(struct raw_set *set, size_t n, long iterations)
+/* ns per raw round trip, over iterations round trips through the contexts
+ * of set, in turn, from where the last call stopped. */
+static double time_raw_round_trips(void *raw_set, long iterations)
 {
-    size_t i = 0;
-    double start = now_ns();
+    struct raw_set *set = raw_set;
+    size_t i = set->next;
+    double start = now_ns(), end;
 
     for (long k = 0; k < iterations; k++) {
         swapcontext(&raw_main, &set->contexts[i]);
-        if (++i == n)
+        if (++i == set->count)
             i = 0;
     }
-    return (now_ns() - start) / (double)iterations;
+    end = now_ns();
+    set->next = i;
+    return (end - start) / (double)iterations;
 }
 
 /* ---- the minimal baseline: callee-saved registers, a stack pointer ---- */
@@ -268,12 +319,12 @@ static double time_raw_round_trips(struct raw_set *set, size_t n, long iteration
  * void bench_min_switch(void **save_sp, void *to_sp)
  *   Saves the registers the ABI calls callee-saved on the stack, stores the
  *   stack pointer in *save_sp, takes to_sp, restores the same registers from
- *   there and returns. Nothing else: no floating-point control state, no
- *   signal mask, and a plain `ret`, as the textbook switch has. That `ret`
- *   lands in another context than the return predictor expects (the caller
- *   of this very call), where switch_<arch>.S branches to the address it
- *   pops: on x86-64 a pop and jmp here would make this baseline several
- *   times faster.
+ *   there and goes on at the return address saved there. Nothing else: no
+ *   floating-point control state, no signal mask. It ends as
+ *   src/switch_<arch>.S does, not with `ret`, whose predicted target (the
+ *   caller of this very call) is never where a switch goes on: on x86-64
+ *   it pops the return address and jumps to it, on AArch64 it branches to
+ *   the loaded x30 with `br`.
  * void bench_min_start(void)
  *   Where a new context's first switch returns to: calls the function held
  *   in one callee-saved register with the argument held in another, as
@@ -307,7 +358,8 @@ __asm__(".pushsection .text\n"
         "    popq %r12\n"
         "    popq %rbx\n"
         "    popq %rbp\n"
-        "    ret\n"
+        "    popq %rcx\n"
+        "    jmpq *%rcx\n"
         ".size bench_min_switch, .-bench_min_switch\n"
         "\n"
         ".globl bench_min_start\n"
@@ -326,8 +378,9 @@ __asm__(".pushsection .text\n"
 #define MIN_SLOT_BODY 2  /* r13 */
 #define MIN_SLOT_START 6 /* the return address */
 /* The gap between a first frame and the stack's 16-byte aligned top: after
- * the pops and the ret, bench_min_start runs with rsp % 16 == 0, so the
- * function it calls starts, as the ABI wants, with rsp % 16 == 8. */
+ * the seven pops (the last one takes the return address, which the switch
+ * jumps to), bench_min_start runs with rsp % 16 == 0, so the function it
+ * calls starts, as the ABI wants, with rsp % 16 == 8. */
 #define MIN_TOP_GAP 16
 
 #elif defined(__aarch64__)
@@ -370,7 +423,7 @@ __asm__(".pushsection .text\n"
         "    ldp d12, d13, [sp, #128]\n"
         "    ldp d14, d15, [sp, #144]\n"
         "    add sp, sp, #160\n"
-        "    ret\n"
+        "    br x30\n"
         ".size bench_min_switch, .-bench_min_switch\n"
         "\n"
         ".globl bench_min_start\n"
@@ -447,8 +500,9 @@ static void min_close(struct min_context *ctx)
 }
 
 /* ns per minimal round trip, over iterations round trips into ctx. */
-static double time_min_round_trips(struct min_context *ctx, long iterations)
+static double time_min_round_trips(void *min_context, long iterations)
 {
+    struct min_context *ctx = min_context;
     double start = now_ns();
 
     for (long k = 0; k < iterations; k++)
@@ -469,42 +523,62 @@ static void *echo(coro_t *co, void *arg)
     return NULL; /* never reached: destroyed while suspended in the yield */
 }
 
-static void *return_at_once(coro_t *co, void *arg)
+/* An echo coroutine, created and resumed up to its first coro_yield(); or
+ * NULL, with errno set, when coro_create() fails. */
+static coro_t *create_suspended(void)
 {
-    (void)co;
-    return arg;
+    coro_t *co = coro_create(echo, NULL, 0);
+
+    if (co != NULL && (coro_next(co) != NULL || coro_status(co) != CORO_SUSPENDED))
+        die("a fresh echo coroutine did not suspend");
+    return co;
 }
 
 /* A set of suspended echo coroutines. */
 struct coro_set {
     coro_t **coros;
     size_t count;
-    int error; /* of the coro_create() that stopped the set short, or 0 */
+    size_t capacity;
+    size_t next; /* the next to resume, in turn */
+    int error;   /* of the coro_create() that stopped the set short, or 0 */
 };
 
-/* Creates up to n echo coroutines and resumes each once. Stops early, with
- * the error noted, when coro_create() fails. */
-static void coro_set_open(struct coro_set *set, size_t n)
+/* Room for n coroutines, its pages touched: they count as the caller's
+ * memory, not as the coroutines'. */
+static void coro_set_reserve(struct coro_set *set, size_t n)
 {
-    set->coros = calloc(n, sizeof *set->coros);
-    set->count = 0;
-    set->error = 0;
+    *set = (struct coro_set){.coros = malloc(n * sizeof *set->coros), .capacity = n};
     if (set->coros == NULL)
         die("out of memory for coroutine pointers");
-    while (set->count < n) {
-        coro_t *co = coro_create(echo, NULL, 0);
+    memset(set->coros, 0, n * sizeof *set->coros);
+}
+
+/* Creates echo coroutines up to the set's capacity and resumes each once.
+ * Stops early, with the error noted, when coro_create() fails. */
+static void coro_set_fill(struct coro_set *set)
+{
+    while (set->count < set->capacity) {
+        coro_t *co = create_suspended();
 
         if (co == NULL) {
             set->error = errno;
             break;
         }
-        if (coro_next(co) != NULL || coro_status(co) != CORO_SUSPENDED)
-            die("a fresh echo coroutine did not suspend");
         set->coros[set->count++] = co;
     }
 }
 
-static void coro_set_close(struct coro_set *set)
+/* coro_set_reserve() and coro_set_fill(); dies if not one was created. */
+static void coro_set_open(struct coro_set *set, size_t n)
+{
+    coro_set_reserve(set, n);
+    coro_set_fill(set);
+    if (set->count == 0)
+        die_errno("coro_create", set->error);
+}
+
+/* Destroys the coroutines, and keeps the room for them. */
+static void coro_set_empty(struct coro_set *set)
 {
     for (size_t i = 0; i < set->count; i++) {
         int error = coro_destroy(set->coros[i]);
@@ -512,48 +586,59 @@ static void coro_set_close(struct coro_set *set)
         if (error != 0)
             die_errno("coro_destroy", error);
     }
+    set->count = set->next = 0;
+}
+
+static void coro_set_close(struct coro_set *set)
+{
+    coro_set_empty(set);
     free(set->coros);
     set->coros = NULL;
-    set->count = 0;
+    set->capacity = 0;
 }
 
 /* ns per libcoro round trip (coro_send + coro_yield), over iterations round
- * trips through the first n coroutines of set, in turn. */
-static double time_coro_round_trips(const struct coro_set *set, size_t n, long iterations)
+ * trips through the coroutines of set, in turn, from where the last call
+ * stopped. */
+static double time_coro_round_trips(void *coro_set, long iterations)
 {
-    size_t i = 0;
-    double start = now_ns();
+    struct coro_set *set = coro_set;
+    size_t i = set->next;
+    double start = now_ns(), end;
 
     for (long k = 0; k < iterations; k++) {
         void *sent = (void *)(uintptr_t)(k + 1);
 
         if (coro_send(set->coros[i], sent) != sent)
             die_errno("coro_send did not come back with the value sent", errno);
-        if (++i == n)
+        if (++i == set->count)
             i = 0;
     }
-    return (now_ns() - start) / (double)iterations;
+    end = now_ns();
+    set->next = i;
+    return (end - start) / (double)iterations;
 }
 
+/* One create_destroy operation: an echo coroutine, created, resumed up to its
+ * first coro_yield() and destroyed there. */
 static void create_destroy_once(void)
 {
-    coro_t *co = coro_create(return_at_once, NULL, 0);
+    coro_t *co = create_suspended();
     int error;
 
     if (co == NULL)
         die_errno("coro_create", errno);
-    if (coro_next(co) != NULL || coro_status(co) != CORO_DEAD)
-        die("a return_at_once coroutine did not end on its first resume");
     error = coro_destroy(co);
     if (error != 0)
         die_errno("coro_destroy", error);
 }
 
 /* ns per create + first resume + destroy, over iterations of them. */
-static double time_create_destroy(long iterations)
+static double time_create_destroy(void *unused, long iterations)
 {
     double start = now_ns();
 
+    (void)unused;
     for (long k = 0; k < iterations; k++)
         create_destroy_once();
     return (now_ns() - start) / (double)iterations;
@@ -561,70 +646,58 @@ static double time_create_destroy(long iterations)
 
 /* ---- the figures ---- */
 
-static long warm_up_count(long iterations)
-{
-    return iterations / 10 > 0 ? iterations / 10 : 1;
-}
-
-static void figure_alloc(struct figure *f, int reps)
-{
-    f->libcoro_ns = calloc((size_t)reps, sizeof(double));
-    f->baseline_ns = calloc((size_t)reps, sizeof(double));
-    if (f->libcoro_ns == NULL || f->baseline_ns == NULL)
-        die("out of memory for timings");
-}
-
-static void figure_free(struct figure *f)
-{
-    free(f->libcoro_ns);
-    free(f->baseline_ns);
-}
-
-/* Round trips through n live coroutines and n raw contexts, interleaved:
- * used for round_trip (n 1) and round_robin. */
-static void measure_round_trips(const struct options *o, struct raw_set *raw,
-                                const struct coro_set *coros, size_t n, struct figure *f)
-{
-    time_raw_round_trips(raw, n, warm_up_count(o->iterations));
-    time_coro_round_trips(coros, n, warm_up_count(o->iterations));
-    for (int r = 0; r < o->reps; r++) {
-        f->baseline_ns[r] = time_raw_round_trips(raw, n, o->iterations);
-        f->libcoro_ns[r] = time_coro_round_trips(coros, n, o->iterations);
-    }
-}
-
-/* Collected results, printed once all figures are done. */
+/* The timed figures' results, printed once all figures are done. */
 struct result {
     const char *name;
     size_t n, n_requested;
-    int error;  /* what stopped n short of n_requested, or 0 */
+    int error; /* what stopped n short of n_requested, or 0 */
     double libcoro_ns, baseline_ns;
-    double rss_per_coro, vsz_per_coro; /* memory only */
-    int timed;
     int skipped; /* a _min figure on an architecture without the switch */
 };
 
-static struct result results[4 + ROUND_ROBIN_COUNTS + 1];
+static struct result results[4 + ROUND_ROBIN_COUNTS];
 static size_t result_count;
 
-static void add_timed(const char *name, size_t n, size_t n_requested, int error,
-                      const struct figure *f, int reps)
+/* The memory figure's result. */
+static struct {
+    int done;
+    size_t n, n_requested;
+    int error;
+    double rss, pte, vsz; /* growth in bytes per coroutine */
+    double create_ns;     /* per coro_create() + first coro_next() */
+    double kept;          /* resident bytes kept after destroying them all */
+} memory;
+
+/* Times the baseline and then libcoro in each repetition, after one warm-up
+ * run of each (of at least n operations: a full turn round n contexts), and
+ * records the medians as figure name. */
+static void measure(const struct options *o, const char *name, size_t n, size_t n_requested,
+                    int error, timer *baseline, void *baseline_ctx, timer *libcoro,
+                    void *libcoro_ctx)
 {
+    double baseline_ns[MAX_REPS], libcoro_ns[MAX_REPS];
+    long warm_up = o->iterations / 10 > (long)n ? o->iterations / 10 : (long)n;
+
+    baseline(baseline_ctx, warm_up);
+    libcoro(libcoro_ctx, warm_up);
+    for (int r = 0; r < o->reps; r++) {
+        baseline_ns[r] = baseline(baseline_ctx, o->iterations);
+        libcoro_ns[r] = libcoro(libcoro_ctx, o->iterations);
+    }
     results[result_count++] = (struct result){
         .name = name,
         .n = n,
         .n_requested = n_requested,
         .error = error,
-        .libcoro_ns = median(f->libcoro_ns, reps),
-        .baseline_ns = median(f->baseline_ns, reps),
-        .timed = 1,
+        .libcoro_ns = median(libcoro_ns, o->reps),
+        .baseline_ns = median(baseline_ns, o->reps),
     };
 }
 
 #if !MIN_SWITCH
 static void add_skipped(const char *name)
 {
-    results[result_count++] = (struct result){.name = name, .timed = 1, .skipped = 1};
+    results[result_count++] = (struct result){.name = name, .skipped = 1};
 }
 #endif
 
@@ -632,17 +705,11 @@ static void run_round_trip(const struct options *o)
 {
     struct raw_set raw;
     struct coro_set coros;
-    struct figure f;
 
     raw_set_open(&raw, 1);
     raw_set_grow(&raw, 1);
     coro_set_open(&coros, 1);
-    if (coros.count != 1)
-        die_errno("coro_create", coros.error);
-    figure_alloc(&f, o->reps);
-    measure_round_trips(o, &raw, &coros, 1, &f);
-    add_timed("round_trip", 1, 1, 0, &f, o->reps);
-    figure_free(&f);
+    measure(o, "round_trip", 1, 1, 0, time_raw_round_trips, &raw, time_coro_round_trips, &coros);
     coro_set_close(&coros);
     raw_set_close(&raw);
 }
@@ -650,19 +717,10 @@ static void run_round_trip(const struct options *o)
 static void run_create_destroy(const struct options *o)
 {
     struct raw_set raw;
-    struct figure f;
 
     raw_set_open(&raw, 1);
     raw_set_grow(&raw, 1);
-    figure_alloc(&f, o->reps);
-    time_raw_round_trips(&raw, 1, warm_up_count(o->iterations));
-    time_create_destroy(warm_up_count(o->iterations));
-    for (int r = 0; r < o->reps; r++) {
-        f.baseline_ns[r] = time_raw_round_trips(&raw, 1, o->iterations);
-        f.libcoro_ns[r] = time_create_destroy(o->iterations);
-    }
-    add_timed("create_destroy", 1, 1, 0, &f, o->reps);
-    figure_free(&f);
+    measure(o, "create_destroy", 1, 1, 0, time_raw_round_trips, &raw, time_create_destroy, NULL);
     raw_set_close(&raw);
 }
 
@@ -671,21 +729,11 @@ static void run_round_trip_min(const struct options *o)
 #if MIN_SWITCH
     struct min_context min;
     struct coro_set coros;
-    struct figure f;
 
     min_open(&min);
     coro_set_open(&coros, 1);
-    if (coros.count != 1)
-        die_errno("coro_create", coros.error);
-    figure_alloc(&f, o->reps);
-    time_min_round_trips(&min, warm_up_count(o->iterations));
-    time_coro_round_trips(&coros, 1, warm_up_count(o->iterations));
-    for (int r = 0; r < o->reps; r++) {
-        f.baseline_ns[r] = time_min_round_trips(&min, o->iterations);
-        f.libcoro_ns[r] = time_coro_round_trips(&coros, 1, o->iterations);
-    }
-    add_timed("round_trip_min", 1, 1, 0, &f, o->reps);
-    figure_free(&f);
+    measure(o, "round_trip_min", 1, 1, 0, time_min_round_trips, &min, time_coro_round_trips,
+            &coros);
     coro_set_close(&coros);
     min_close(&min);
 #else
@@ -698,18 +746,10 @@ static void run_create_destroy_min(const struct options *o)
 {
 #if MIN_SWITCH
     struct min_context min;
-    struct figure f;
 
     min_open(&min);
-    figure_alloc(&f, o->reps);
-    time_min_round_trips(&min, warm_up_count(o->iterations));
-    time_create_destroy(warm_up_count(o->iterations));
-    for (int r = 0; r < o->reps; r++) {
-        f.baseline_ns[r] = time_min_round_trips(&min, o->iterations);
-        f.libcoro_ns[r] = time_create_destroy(o->iterations);
-    }
-    add_timed("create_destroy_min", 1, 1, 0, &f, o->reps);
-    figure_free(&f);
+    measure(o, "create_destroy_min", 1, 1, 0, time_min_round_trips, &min, time_create_destroy,
+            NULL);
     min_close(&min);
 #else
     (void)o;
@@ -724,69 +764,77 @@ static void run_round_robin(const struct options *o)
     for (size_t c = 0; c < ROUND_ROBIN_COUNTS; c++) {
         struct raw_set raw;
         struct coro_set coros;
-        struct figure f;
 
         /* The raw stacks are reserved first, in one mapping: the coroutines
          * may then use up every map entry left. */
         raw_set_open(&raw, counts[c]);
         coro_set_open(&coros, counts[c]);
-        if (coros.count == 0)
-            die_errno("coro_create", coros.error);
         raw_set_grow(&raw, coros.count);
-        figure_alloc(&f, o->reps);
-        measure_round_trips(o, &raw, &coros, coros.count, &f);
-        add_timed("round_robin", coros.count, counts[c], coros.error, &f, o->reps);
-        figure_free(&f);
+        measure(o, "round_robin", coros.count, counts[c], coros.error, time_raw_round_trips, &raw,
+                time_coro_round_trips, &coros);
         coro_set_close(&coros);
         raw_set_close(&raw);
     }
 }
 
-/* A "VmRSS:" or "VmSize:" line of /proc/self/status, in bytes. */
-static double status_bytes(const char *key)
+/* The process's memory, in bytes, from /proc/self/status. */
+struct proc_memory {
+    double rss; /* VmRSS: resident pages */
+    double pte; /* VmPTE: page tables */
+    double vsz; /* VmSize: virtual */
+};
+
+static void read_proc_memory(struct proc_memory *m)
 {
     FILE *status = fopen("/proc/self/status", "r");
     char line[256];
-    size_t key_len = strlen(key);
-    double bytes = -1;
+    int found = 0;
 
     if (status == NULL)
         die_errno("/proc/self/status", errno);
     while (fgets(line, sizeof line, status) != NULL) {
-        if (strncmp(line, key, key_len) == 0 && line[key_len] == ':') {
-            bytes = strtod(line + key_len + 1, NULL) * 1024; /* "  1234 kB" */
-            break;
-        }
+        double kib; /* "VmRSS:\t  1234 kB" */
+
+        if (sscanf(line, "VmRSS: %lf", &kib) == 1)
+            m->rss = kib * 1024, found |= 1;
+        else if (sscanf(line, "VmPTE: %lf", &kib) == 1)
+            m->pte = kib * 1024, found |= 2;
+        else if (sscanf(line, "VmSize: %lf", &kib) == 1)
+            m->vsz = kib * 1024, found |= 4;
     }
     fclose(status);
-    if (bytes < 0)
-        die("no VmRSS or VmSize in /proc/self/status");
-    return bytes;
+    if (found != 7)
+        die("no VmRSS, VmPTE or VmSize in /proc/self/status");
 }
 
 static void run_memory(const struct options *o)
 {
     size_t n = o->smoke ? SMOKE_MEMORY_COROS : MEMORY_COROS;
     struct coro_set coros;
-    double rss_before, vsz_before, rss_after, vsz_after;
+    struct proc_memory before, alive, after;
+    double start, end;
 
     /* The first switch maps the thread's signal stack: not per coroutine. */
     create_destroy_once();
-    rss_before = status_bytes("VmRSS");
-    vsz_before = status_bytes("VmSize");
-    coro_set_open(&coros, n);
-    rss_after = status_bytes("VmRSS");
-    vsz_after = status_bytes("VmSize");
+    coro_set_reserve(&coros, n);
+    read_proc_memory(&before);
+    start = now_ns();
+    coro_set_fill(&coros);
+    end = now_ns();
+    read_proc_memory(&alive);
     if (coros.count == 0)
         die_errno("coro_create", coros.error);
-    results[result_count++] = (struct result){
-        .name = "memory",
-        .n = coros.count,
-        .n_requested = n,
-        .error = coros.error,
-        .rss_per_coro = (rss_after - rss_before) / (double)coros.count,
-        .vsz_per_coro = (vsz_after - vsz_before) / (double)coros.count,
-    };
+    memory.done = 1;
+    memory.n = coros.count;
+    memory.n_requested = n;
+    memory.error = coros.error;
+    memory.rss = (alive.rss - before.rss) / (double)coros.count;
+    memory.pte = (alive.pte - before.pte) / (double)coros.count;
+    memory.vsz = (alive.vsz - before.vsz) / (double)coros.count;
+    memory.create_ns = (end - start) / (double)coros.count;
+    coro_set_empty(&coros);
+    read_proc_memory(&after);
+    memory.kept = (after.rss + after.pte) - (before.rss + before.pte);
     coro_set_close(&coros);
 }
 
@@ -843,6 +891,18 @@ static const char *baseline_of(const char *name)
     return "raw round trips, same N";
 }
 
+static const char *limit_name(int error)
+{
+    return error != 0 ? error_name(error) : "none";
+}
+
+static void print_shortfall(size_t n, size_t n_requested, int error)
+{
+    if (n < n_requested)
+        printf("    N=%zu not reachable: %s at %zu (vm.max_map_count %ld)\n", n_requested,
+               error_name(error), n, max_map_count());
+}
+
 static void report(const struct options *o)
 {
     char cpu[256], cpu_token[256];
@@ -859,15 +919,14 @@ static void report(const struct options *o)
     printf("  backend   %s\n", coro_backend());
     printf("  counts    %d repetitions of %ld operations per figure; stack %u bytes (default)\n",
            o->reps, o->iterations, (unsigned)CORO_DEFAULT_STACK_SIZE);
-    printf("  method    medians; each repetition times the baseline, then libcoro\n\n");
-    printf("  %-26s %14s %14s %8s  %s\n", "figure", "libcoro ns/op", "baseline ns/op", "ratio",
-           "baseline");
+    printf("  method    medians; each repetition times the baseline, then libcoro\n");
+    if (result_count > 0)
+        printf("\n  %-26s %14s %14s %8s  %s\n", "figure", "libcoro ns/op", "baseline ns/op",
+               "ratio", "baseline");
     for (size_t i = 0; i < result_count; i++) {
         const struct result *r = &results[i];
         char label[64];
 
-        if (!r->timed)
-            continue;
         if (r->skipped) {
             printf("  %-26s %14s %14s %8s  %s\n", r->name, "-", "-", "-",
                    "skipped: no minimal switch for this architecture");
@@ -879,41 +938,48 @@ static void report(const struct options *o)
             snprintf(label, sizeof label, "%s", r->name);
         printf("  %-26s %14.1f %14.1f %8.3f  %s\n", label, r->libcoro_ns, r->baseline_ns,
                r->libcoro_ns / r->baseline_ns, baseline_of(r->name));
-        if (r->n < r->n_requested)
-            printf("    N=%zu not reachable: %s at %zu (vm.max_map_count %ld)\n", r->n_requested,
-                   error_name(r->error), r->n, max_map_count());
+        print_shortfall(r->n, r->n_requested, r->error);
     }
-    for (size_t i = 0; i < result_count; i++) {
-        const struct result *r = &results[i];
-
-        if (r->timed)
-            continue;
-        printf("\n  memory, %zu coroutines suspended in coro_yield():\n", r->n);
-        printf("    resident %.0f bytes per coroutine, virtual %.0f bytes per coroutine\n",
-               r->rss_per_coro, r->vsz_per_coro);
-        if (r->n < r->n_requested)
-            printf("    N=%zu not reachable: %s at %zu (vm.max_map_count %ld)\n", r->n_requested,
-                   error_name(r->error), r->n, max_map_count());
+    if (raw_guarded >= 0)
+        printf("  raw stacks: one MAP_NORESERVE mapping, %s\n",
+               raw_guarded ? "a guard page (MADV_GUARD_INSTALL) below each"
+                           : "a mapped, untouched page below each (no MADV_GUARD_INSTALL)");
+    if (memory.done) {
+        printf("\n  memory, %zu coroutines suspended in coro_yield():\n", memory.n);
+        printf("    resident  %.0f bytes per coroutine (RSS + page tables): RSS %.0f, page "
+               "tables %.0f\n",
+               memory.rss + memory.pte, memory.rss, memory.pte);
+        printf("    virtual   %.0f bytes per coroutine\n", memory.vsz);
+        printf("    create    %.1f ns per coro_create() + first coro_next() with %zu alive, "
+               "%.0f per second\n",
+               memory.create_ns, memory.n, 1e9 / memory.create_ns);
+        printf("    kept      %.1f MiB resident (RSS + page tables) after destroying them all\n",
+               memory.kept / (1024.0 * 1024.0));
+        printf("    (goals quoted for 1000000: resident at most 4608 bytes with asm, 5120 with "
+               "ucontext; kept at most 64 MiB)\n");
+        print_shortfall(memory.n, memory.n_requested, memory.error);
     }
 
     printf("\nBENCH name=env backend=%s cpu=%s cpus=%ld reps=%d iterations=%ld\n", coro_backend(),
            cpu_token, cpus, o->reps, o->iterations);
+    if (memory.done)
+        printf("BENCH name=memory n=%zu n_requested=%zu rss_bytes_per_coro=%.0f "
+               "pte_bytes_per_coro=%.0f resident_bytes_per_coro=%.0f vsz_bytes_per_coro=%.0f "
+               "create_ns=%.1f creates_per_s=%.0f kept_after_destroy_bytes=%.0f limit=%s\n",
+               memory.n, memory.n_requested, memory.rss, memory.pte, memory.rss + memory.pte,
+               memory.vsz, memory.create_ns, 1e9 / memory.create_ns, memory.kept,
+               limit_name(memory.error));
     for (size_t i = 0; i < result_count; i++) {
         const struct result *r = &results[i];
 
         if (r->skipped)
             printf("BENCH name=%s skipped=no_minimal_switch_for_this_architecture\n", r->name);
-        else if (!r->timed)
-            printf("BENCH name=%s n=%zu n_requested=%zu rss_bytes_per_coro=%.0f "
-                   "vsz_bytes_per_coro=%.0f limit=%s\n",
-                   r->name, r->n, r->n_requested, r->rss_per_coro, r->vsz_per_coro,
-                   r->error != 0 ? error_name(r->error) : "none");
         else if (strcmp(r->name, "round_robin") == 0)
             printf("BENCH name=%s n=%zu n_requested=%zu libcoro_ns=%.1f baseline_ns=%.1f "
                    "ratio=%.3f reps=%d iterations=%ld limit=%s\n",
                    r->name, r->n, r->n_requested, r->libcoro_ns, r->baseline_ns,
                    r->libcoro_ns / r->baseline_ns, o->reps, o->iterations,
-                   r->error != 0 ? error_name(r->error) : "none");
+                   limit_name(r->error));
         else
             printf("BENCH name=%s n=%zu libcoro_ns=%.1f baseline_ns=%.1f ratio=%.3f reps=%d "
                    "iterations=%ld\n",
@@ -930,12 +996,10 @@ static int probe(const struct options *o)
         struct coro_set coros;
 
         coro_set_open(&coros, 1);
-        if (coros.count != 1)
-            die_errno("coro_create", coros.error);
-        time_coro_round_trips(&coros, 1, o->iterations);
+        time_coro_round_trips(&coros, o->iterations);
         coro_set_close(&coros);
     } else if (strcmp(o->probe, "create_destroy") == 0) {
-        time_create_destroy(o->iterations);
+        time_create_destroy(NULL, o->iterations);
     } else {
         fprintf(stderr, "coro-bench: --probe takes round_trip or create_destroy\n");
         return 2;
