@@ -178,6 +178,16 @@ static inline void coro__valgrind_stack_deregister(unsigned id)
  * slabs of untouched pages and guard regions (which took one suite's check
  * from 1 s to 40 s). Handed out again, it is undefined until written.
  */
+/* valgrind 3.19 does not know process_madvise(), and says so on stderr. */
+static inline int coro__running_on_valgrind(void)
+{
+#ifdef CORO_HAVE_VALGRIND_H
+    return RUNNING_ON_VALGRIND != 0;
+#else
+    return 0;
+#endif
+}
+
 static inline void coro__valgrind_unused(void *lo, size_t size)
 {
 #ifdef CORO_HAVE_VALGRIND_H

@@ -114,7 +114,8 @@ static size_t page_size(void)
 static int advise_ranges(struct iovec *ranges, size_t count, int advice)
 {
 #ifdef SYS_process_madvise
-    if (count > 1 && !atomic_load_explicit(&no_process_madvise, memory_order_relaxed)) {
+    if (count > 1 && !atomic_load_explicit(&no_process_madvise, memory_order_relaxed) &&
+        !coro__running_on_valgrind()) {
         size_t total = 0;
         long done;
 
