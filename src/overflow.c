@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ static const int watched_signals[] = {SIGSEGV, SIGBUS};
 #define WATCHED_COUNT (sizeof watched_signals / sizeof watched_signals[0])
 
 static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+static atomic_bool process_watched; /* spares every create the call */
 static bool handler_installed;
 static size_t guard_size; /* read by the handler, where sysconf is not safe */
 static struct sigaction previous[WATCHED_COUNT];
@@ -137,7 +139,10 @@ static void install_handlers(void)
 
 void coro__overflow_watch_process(void)
 {
+    if (atomic_load_explicit(&process_watched, memory_order_acquire))
+        return;
     pthread_once(&process_once, install_handlers);
+    atomic_store_explicit(&process_watched, true, memory_order_release);
 }
 
 void coro__overflow_watch_thread(void)

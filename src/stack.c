@@ -90,8 +90,10 @@ struct cache {
 #if defined(__GNUC__)
 /* A pointer in static TLS: no allocation when a thread first touches it. */
 #define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
+#define CORO_NOINLINE __attribute__((noinline))
 #else
 #define CORO_TLS_MODEL
+#define CORO_NOINLINE
 #endif
 
 static _Thread_local struct cache *this_cache CORO_TLS_MODEL;
@@ -101,12 +103,19 @@ static bool cache_key_ready;
 
 static atomic_bool no_process_madvise;
 
-/* glibc answers this from the auxiliary vector: no system call. */
+/* Read once: sysconf() is a call and a switch on every create. */
 static size_t page_size(void)
 {
-    long size = sysconf(_SC_PAGESIZE);
+    static atomic_size_t cached;
+    size_t size = atomic_load_explicit(&cached, memory_order_relaxed);
 
-    return size > 0 ? (size_t)size : 4096u;
+    if (size == 0) {
+        long answer = sysconf(_SC_PAGESIZE);
+
+        size = answer > 0 ? (size_t)answer : 4096u;
+        atomic_store_explicit(&cached, size, memory_order_relaxed);
+    }
+    return size;
 }
 
 /* Gives each range the advice, in one system call where the kernel takes
@@ -294,6 +303,7 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
     s->size = c->usable;
     s->slab = slab;
     coro__valgrind_in_use(s->lo, s->size);
+    s->valgrind_id = coro__valgrind_stack_register(s->lo, s->size);
     return 0;
 }
 
@@ -328,8 +338,10 @@ static void return_to_pool(const struct coro__stack *stacks, size_t count)
 
     /* Before the lock: once back in a slab, another thread may take it. */
     drop_pages(stacks, count);
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
+        coro__valgrind_stack_deregister(stacks[i].valgrind_id);
         coro__valgrind_unused(stacks[i].lo, stacks[i].size);
+    }
     pthread_mutex_lock(&pool.lock);
     for (size_t i = 0; i < count; i++) {
         struct coro__slab *slab = stacks[i].slab;
@@ -393,16 +405,12 @@ static struct cache *thread_cache(void)
     return cache;
 }
 
-int coro__stack_acquire(struct coro__stack *s, size_t size)
+/* A stack of usable bytes from anywhere in the thread's cache, else from
+ * the pool. */
+static CORO_NOINLINE int acquire_slowly(struct coro__stack *s, size_t usable)
 {
-    size_t page = page_size();
     struct cache *cache = this_cache;
-    size_t usable;
-    bool found = false;
 
-    if (size > SIZE_MAX - (page - 1))
-        return ENOMEM;
-    usable = (size + page - 1) / page * page;
     if (cache != NULL) {
         for (unsigned i = cache->count; i-- > 0;) {
             if (cache->stacks[i].size == usable) {
@@ -410,33 +418,43 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
                 cache->count--;
                 memmove(&cache->stacks[i], &cache->stacks[i + 1],
                         (cache->count - i) * sizeof cache->stacks[0]);
-                found = true;
-                break;
+                return 0;
             }
         }
     }
-    if (!found) {
-        int error = take_from_pool(s, usable);
+    return take_from_pool(s, usable);
+}
+
+int coro__stack_acquire(struct coro__stack *s, size_t size)
+{
+    size_t page = page_size();
+    struct cache *cache = this_cache;
+    size_t usable;
+
+    if (size > SIZE_MAX - (page - 1))
+        return ENOMEM;
+    usable = (size + page - 1) & ~(page - 1); /* a power of two */
+    /* The warm path: the stack released last on this thread fits. */
+    if (cache != NULL && cache->count > 0 && cache->stacks[cache->count - 1].size == usable) {
+        *s = cache->stacks[--cache->count];
+    } else {
+        int error = acquire_slowly(s, usable);
 
         if (error != 0)
             return error;
     }
-    s->valgrind_id = coro__valgrind_stack_register(s->lo, s->size);
     /* Whatever ASan knew of this memory belongs to an earlier stack. */
     coro__asan_unpoison(s->lo, s->size);
     return 0;
 }
 
-void coro__stack_release(struct coro__stack *s)
+void coro__stack_release(const struct coro__stack *s)
 {
     struct coro__stack stack = *s;
     struct cache *cache;
 
     if (stack.lo == NULL)
         return;
-    *s = (struct coro__stack){0};
-    coro__valgrind_stack_deregister(stack.valgrind_id);
-    stack.valgrind_id = 0;
     cache = thread_cache();
     if (cache == NULL) {
         return_to_pool(&stack, 1);

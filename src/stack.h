@@ -16,7 +16,7 @@ struct coro__stack {
     void *lo;     /* lowest usable byte, just above the guard page */
     size_t size;  /* usable bytes, a whole number of pages */
     struct coro__slab *slab; /* the mapping it was carved from */
-    unsigned valgrind_id; /* its registration with valgrind, while handed out */
+    unsigned valgrind_id; /* its registration with valgrind, while out of its slab */
 };
 
 /*
@@ -26,10 +26,10 @@ struct coro__stack {
  */
 int coro__stack_acquire(struct coro__stack *s, size_t size);
 
-/* Hands s back for reuse. s may be one that was never acquired (lo NULL);
- * it is left empty. The memory of s may be gone when this returns, so s
- * must not live inside the stack it describes. */
-void coro__stack_release(struct coro__stack *s);
+/* Hands s back for reuse. s may be one that was never acquired (lo NULL).
+ * The stack's memory may be gone when this returns, so s must not live
+ * inside the stack it describes. */
+void coro__stack_release(const struct coro__stack *s);
 
 /* Whether stacks are guarded by guard regions (MADV_GUARD_INSTALL, one
  * mapping per slab) rather than by mprotect (a mapping split per stack).
