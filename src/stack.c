@@ -39,6 +39,7 @@
  */
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
+#define MADV_GUARD_REMOVE 103
 #endif
 /* process_madvise() on the calling thread's memory, which is the process's,
  * without opening a pidfd: PIDFD_SELF_THREAD of recent kernels. */
@@ -182,14 +183,31 @@ static struct size_class *find_class(size_t usable)
     return c;
 }
 
+/*
+ * Whether the page at guard is one the kernel refuses to touch. An emulator
+ * (qemu-user) may answer MADV_GUARD_INSTALL with success and do nothing;
+ * the kernel's own read of the page, through process_vm_readv() on this
+ * process, fails with EFAULT only if the guard is really there.
+ */
+static bool guard_holds(char *guard)
+{
+    char byte;
+    struct iovec local = {&byte, 1}, remote = {guard, 1};
+
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) < 0 && errno == EFAULT;
+}
+
 static void choose_guards(char *first_guard, size_t page)
 {
     if (pool.guards != GUARDS_UNKNOWN)
         return;
-    if (!coro__fault_no_guard_regions() && madvise(first_guard, page, MADV_GUARD_INSTALL) == 0)
+    pool.guards = GUARDS_MPROTECT;
+    if (coro__fault_no_guard_regions() || madvise(first_guard, page, MADV_GUARD_INSTALL) != 0)
+        return;
+    if (guard_holds(first_guard))
         pool.guards = GUARDS_REGIONS;
     else
-        pool.guards = GUARDS_MPROTECT;
+        (void)madvise(first_guard, page, MADV_GUARD_REMOVE);
 }
 
 /* Guards every slot of a new slab, and its end, with guard regions. */
@@ -406,10 +424,13 @@ static struct cache *thread_cache(void)
 }
 
 /* A stack of usable bytes from anywhere in the thread's cache, else from
- * the pool. */
+ * the pool. The system calls on the way keep errno as it was: a create
+ * that succeeds leaves it alone. */
 static CORO_NOINLINE int acquire_slowly(struct coro__stack *s, size_t usable)
 {
     struct cache *cache = this_cache;
+    int saved_errno = errno;
+    int error;
 
     if (cache != NULL) {
         for (unsigned i = cache->count; i-- > 0;) {
@@ -422,7 +443,9 @@ static CORO_NOINLINE int acquire_slowly(struct coro__stack *s, size_t usable)
             }
         }
     }
-    return take_from_pool(s, usable);
+    error = take_from_pool(s, usable);
+    errno = saved_errno;
+    return error;
 }
 
 int coro__stack_acquire(struct coro__stack *s, size_t size)
@@ -448,16 +471,16 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
     return 0;
 }
 
-void coro__stack_release(const struct coro__stack *s)
+/* Into a cache that is full, or yet to be made, or for a big stack: with
+ * system calls, which keep errno as it was. */
+static CORO_NOINLINE void release_slowly(const struct coro__stack *s)
 {
-    struct coro__stack stack = *s;
-    struct cache *cache;
+    struct cache *cache = thread_cache();
+    int saved_errno = errno;
 
-    if (stack.lo == NULL)
-        return;
-    cache = thread_cache();
     if (cache == NULL) {
-        return_to_pool(&stack, 1);
+        return_to_pool(s, 1);
+        errno = saved_errno;
         return;
     }
     if (cache->count == CACHE_SLOTS) {
@@ -467,9 +490,22 @@ void coro__stack_release(const struct coro__stack *s)
         memmove(&cache->stacks[0], &cache->stacks[CACHE_FLUSH],
                 cache->count * sizeof cache->stacks[0]);
     }
-    if (stack.size > CACHE_KEEP_BYTES)
-        (void)madvise(stack.lo, stack.size - CACHE_KEEP_BYTES, MADV_DONTNEED);
-    cache->stacks[cache->count++] = stack;
+    if (s->size > CACHE_KEEP_BYTES)
+        (void)madvise(s->lo, s->size - CACHE_KEEP_BYTES, MADV_DONTNEED);
+    cache->stacks[cache->count++] = *s;
+    errno = saved_errno;
+}
+
+void coro__stack_release(const struct coro__stack *s)
+{
+    struct cache *cache = this_cache;
+
+    if (s->lo == NULL)
+        return;
+    if (cache != NULL && cache->count < CACHE_SLOTS && s->size <= CACHE_KEEP_BYTES)
+        cache->stacks[cache->count++] = *s;
+    else
+        release_slowly(s);
 }
 
 void coro__stack_counts(size_t *slots_out, size_t *slabs)
