@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler.h"
 #include "context.h"
 #include "fault.h"
 #include "overflow.h"
@@ -55,23 +56,12 @@ struct coro {
 };
 
 /*
- * Per thread: the coroutine running on it, and whether the thread was made
- * ready for overflow reports. A body that yields may be resumed on another
- * thread, and compilers may keep the address of a thread-local variable
- * across a call, so every access goes through these functions, which are
- * never inlined into code that switches.
+ * Per thread: the coroutine running on it, and the context the thread's
+ * own stack waits in. A body that yields may be resumed on another thread,
+ * and compilers may keep the address of a thread-local variable across a
+ * call, so every access goes through functions that are never inlined into
+ * code that switches.
  */
-#if defined(__GNUC__)
-#define CORO_NOINLINE __attribute__((noinline))
-/* Static TLS even in a shared library: the overflow handler reads it from
- * a signal handler, where the lazy allocation of dynamic TLS could call
- * malloc() on a thread that has never run a coroutine. */
-#define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
-#else
-#define CORO_NOINLINE
-#define CORO_TLS_MODEL
-#endif
-
 static _Thread_local struct {
     struct coro *running;
     /* Where the thread's own stack waits while a coroutine it resumed runs:

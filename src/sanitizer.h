@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "compiler.h"
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define CORO_ASAN 1
@@ -36,11 +38,6 @@
 #include <valgrind/valgrind.h>
 #endif
 
-#if defined(__GNUC__)
-#define CORO_ALWAYS_INLINE __attribute__((always_inline)) inline
-#else
-#define CORO_ALWAYS_INLINE inline
-#endif
 
 /*
  * --- Switches: what each backend's context keeps for ASan and TSan ---

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, MAP_STACK, MADV_NOHUGEPAGE */
 
 #include "stack.h"
+#include "compiler.h"
 #include "fault.h"
 #include "sanitizer.h"
 
@@ -25,7 +26,8 @@
  * they fault like PROT_NONE but do not split the mapping, so a slab costs
  * one map entry however many stacks it holds, and its guards are installed
  * when it is mapped, in one system call where the kernel takes
- * process_madvise() on this process. Elsewhere each guard page is made
+ * process_madvise() on this process. They are used once one is seen to
+ * hold (guard_holds()). Elsewhere each guard page is made
  * PROT_NONE with mprotect() when its slot is first handed out; each splits
  * the mapping, and the kernel's limit on map entries (vm.max_map_count,
  * 65530 by default) caps the stacks at about 32,000, where acquiring fails
@@ -39,6 +41,8 @@
  */
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
+#endif
+#ifndef MADV_GUARD_REMOVE
 #define MADV_GUARD_REMOVE 103
 #endif
 /* process_madvise() on the calling thread's memory, which is the process's,
@@ -87,15 +91,6 @@ struct cache {
     unsigned count;
     struct coro__stack stacks[CACHE_SLOTS]; /* oldest first */
 };
-
-#if defined(__GNUC__)
-/* A pointer in static TLS: no allocation when a thread first touches it. */
-#define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
-#define CORO_NOINLINE __attribute__((noinline))
-#else
-#define CORO_TLS_MODEL
-#define CORO_NOINLINE
-#endif
 
 static _Thread_local struct cache *this_cache CORO_TLS_MODEL;
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;

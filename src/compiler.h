@@ -1,0 +1,22 @@
+/*
+ * Compiler attributes that libcoro's sources share; each is empty where the
+ * compiler lacks it.
+ */
+#ifndef CORO_COMPILER_H
+#define CORO_COMPILER_H
+
+#if defined(__GNUC__)
+#define CORO_NOINLINE __attribute__((noinline))
+#define CORO_ALWAYS_INLINE __attribute__((always_inline)) inline
+/* Static TLS even in a shared library: the overflow handler reads it from
+ * a signal handler, where the lazy allocation of dynamic TLS could call
+ * malloc() on a thread that has never run a coroutine, and a thread's first
+ * touch of it allocates nothing. */
+#define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define CORO_NOINLINE
+#define CORO_ALWAYS_INLINE inline
+#define CORO_TLS_MODEL
+#endif
+
+#endif /* CORO_COMPILER_H */
