@@ -39,6 +39,14 @@
  * up one by one on every switch: both get fewer. */
 #define MANY_UNDER_TOOLS 3000
 
+/* Whether the map entries and address space counted are libcoro's alone:
+ * TSan maps its own for each coroutine (its fiber), and keeps some after. */
+#ifdef UNDER_TSAN
+#define MAPPINGS_ARE_OURS false
+#else
+#define MAPPINGS_ARE_OURS true
+#endif
+
 static size_t many(void)
 {
 #ifdef UNDER_TSAN
@@ -153,7 +161,8 @@ static void test_scale_many_alive_each_answers(void **state)
     printf("# %zu alive: %ld more map entries, %ld MiB more address space\n", count,
            map_count() - maps_before, (vm_alive - vm_before) / 1024);
     /* A stack and its guard per 64 KiB and more, one entry per slab. */
-    assert_true(map_count() - maps_before < (long)(count / 100) + 16);
+    if (MAPPINGS_ARE_OURS)
+        assert_true(map_count() - maps_before < (long)(count / 100) + 16);
     assert_true(vm_alive - vm_before >= (long)count * 64);
 
     destroy_all(all, count);
@@ -161,7 +170,8 @@ static void test_scale_many_alive_each_answers(void **state)
      * in this thread's cache, 32 MiB each. */
     printf("# destroyed: %ld MiB more address space than before\n",
            (status_kib("VmSize") - vm_before) / 1024);
-    assert_true(status_kib("VmSize") - vm_before <= 4 * 32 * 1024);
+    if (MAPPINGS_ARE_OURS)
+        assert_true(status_kib("VmSize") - vm_before <= 4 * 32 * 1024);
 }
 
 /* Coroutines suspended in the parent are the child's too after fork():
@@ -170,11 +180,18 @@ static void test_scale_many_alive_each_answers(void **state)
 static void test_scale_forked_child_resumes_suspended(void **state)
 {
     const size_t count = 1000;
-    coro_t **all = create_suspended(count);
+    coro_t **all;
     int status;
     pid_t pid;
 
     (void)state;
+#ifdef UNDER_TSAN
+    /* In a forked child TSan takes every fiber but the running one for a
+     * finished thread, and reports the next switch into one as a race. */
+    printf("# TSan does not follow its fibers into a forked child\n");
+    skip();
+#endif
+    all = create_suspended(count);
     fflush(NULL);
     pid = fork();
     assert_true(pid >= 0);
