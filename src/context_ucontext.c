@@ -7,10 +7,14 @@
 #define _GNU_SOURCE /* ucontext in glibc, and its x86 __fpregs_mem */
 
 #include "context.h"
+#include "compiler.h"
+#include "fault.h"
 #include "sanitizer.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,19 +63,62 @@ static void trampoline(int hi, int lo)
  * starts with the signal mask its creating thread had when it first created
  * one. glibc's x86 ucontext_t points into itself for the FPU state, so a
  * copy is re-pointed at its own.
+ *
+ * The template is allocated, and only a pointer to it is thread-local: a
+ * shared libcoro's thread-locals come out of the static TLS that glibc
+ * keeps for dlopen()ed libraries, which has no room for a ucontext_t per
+ * copy of the library.
  */
 #if defined(__GLIBC__) && (defined(__x86_64__) || defined(__i386__))
-static _Thread_local ucontext_t thread_template;
-static _Thread_local int thread_template_ready;
+static _Thread_local ucontext_t *thread_template CORO_TLS_MODEL;
+static pthread_once_t template_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t template_key;
+static bool template_key_ready;
+
+static void free_template(void *template)
+{
+    free(template);
+    thread_template = NULL;
+}
+
+static void create_template_key(void)
+{
+    template_key_ready = pthread_key_create(&template_key, free_template) == 0;
+}
+
+/* The calling thread's template, made on first use; NULL with an error. */
+static ucontext_t *make_template(int *error)
+{
+    ucontext_t *template;
+
+    pthread_once(&template_key_once, create_template_key);
+    *error = ENOMEM;
+    if (!template_key_ready)
+        return NULL;
+    template = coro__fault_injected() ? NULL : malloc(sizeof *template);
+    if (template == NULL)
+        return NULL;
+    if (getcontext(template) != 0) {
+        *error = errno;
+        free(template);
+        return NULL;
+    }
+    if (pthread_setspecific(template_key, template) != 0) {
+        free(template);
+        return NULL;
+    }
+    thread_template = template;
+    return template;
+}
 
 static int fill_context(ucontext_t *uc)
 {
-    if (!thread_template_ready) {
-        if (getcontext(&thread_template) != 0)
-            return errno;
-        thread_template_ready = 1;
-    }
-    memcpy(uc, &thread_template, sizeof *uc);
+    ucontext_t *template = thread_template;
+    int error;
+
+    if (template == NULL && (template = make_template(&error)) == NULL)
+        return error;
+    memcpy(uc, template, sizeof *uc);
     uc->uc_mcontext.fpregs = &uc->__fpregs_mem;
     return 0;
 }

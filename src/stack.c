@@ -320,12 +320,44 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
     return 0;
 }
 
+/*
+ * fork() copies the pool as it is, and only the forking thread: the pool's
+ * lock is taken around fork() so that the child gets a pool no other thread
+ * was halfway through changing, and a lock it can take.
+ */
+static void lock_pool_for_fork(void)
+{
+    pthread_mutex_lock(&pool.lock);
+}
+
+static void unlock_pool_in_parent(void)
+{
+    pthread_mutex_unlock(&pool.lock);
+}
+
+static void unlock_pool_in_child(void)
+{
+    /* Its owner was the forking thread, under the parent's thread id. */
+    pthread_mutex_init(&pool.lock, NULL);
+}
+
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+
+static void install_fork_handlers(void)
+{
+    /* Fails only for want of memory; then a fork() may still copy the
+     * lock held, as it did before the handlers. */
+    (void)pthread_atfork(lock_pool_for_fork, unlock_pool_in_parent, unlock_pool_in_child);
+}
+
 static int take_from_pool(struct coro__stack *s, size_t usable)
 {
     struct size_class *c;
     struct coro__slab *slab;
     int error = ENOMEM;
 
+    /* Before the pool is first used: a fork before that copies no state. */
+    pthread_once(&fork_handlers_once, install_fork_handlers);
     pthread_mutex_lock(&pool.lock);
     c = find_class(usable);
     if (c != NULL) {

@@ -1,0 +1,169 @@
+/*
+ * fork() while another thread creates and destroys coroutines: every child
+ * can create coroutines and resume those its parent left suspended, and
+ * finishes in time. A watchdog kills a child that hangs (as one did when
+ * it inherited the stack pool's lock held by the churning thread) and the
+ * test fails.
+ */
+#define _DEFAULT_SOURCE /* nanosleep */
+
+#include "test_support.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef CORO_HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) && !defined(UNDER_TSAN)
+#define UNDER_TSAN 1
+#endif
+
+#define FORKS 400
+#define FORKS_UNDER_VALGRIND 40
+/* Far more than a child needs, even under valgrind on a loaded machine. */
+#define CHILD_DEADLINE_MS 20000
+/* More than a thread's cache holds, so that the churn goes through the
+ * shared pool and its lock. */
+#define CHURN_BATCH 40
+
+static atomic_bool stop_churning;
+
+static void *yield_forever(coro_t *co, void *arg)
+{
+    for (;;)
+        arg = coro_yield(co, arg);
+    return NULL;
+}
+
+/* Stack sizes for the churn: small ones share slabs; a stack bigger than
+ * a slab has one of its own, mapped and guarded with the pool's lock held. */
+static const size_t churn_sizes[] = {0, CORO_MIN_STACK_SIZE, (size_t)40 << 20};
+
+/* Creates a batch of coroutines of those sizes, runs each to its first
+ * yield, destroys them all; again until told to stop. */
+static void *churn(void *arg)
+{
+    coro_t *batch[CHURN_BATCH];
+    const size_t sizes = sizeof churn_sizes / sizeof churn_sizes[0];
+
+    (void)arg;
+    while (!atomic_load(&stop_churning)) {
+        for (int i = 0; i < CHURN_BATCH; i++) {
+            batch[i] = coro_create(yield_forever, INT_TO_PTR(i), churn_sizes[(size_t)i % sizes]);
+            if (batch[i] == NULL || coro_next(batch[i]) != INT_TO_PTR(i))
+                abort();
+        }
+        for (int i = 0; i < CHURN_BATCH; i++)
+            coro_destroy(batch[i]);
+    }
+    return NULL;
+}
+
+/* What each child does: resume the parent's suspended coroutine, create
+ * new ones (from the pool: this thread's cache has too few), destroy all. */
+static int child_main(coro_t *parked)
+{
+    coro_t *fresh[CHURN_BATCH];
+
+#ifndef UNDER_TSAN
+    /* TSan takes the parent's fibers for finished threads in a child. */
+    if (coro_send(parked, INT_TO_PTR(7)) != INT_TO_PTR(7) || coro_destroy(parked) != 0)
+        return 10;
+#else
+    (void)parked;
+#endif
+    for (int i = 0; i < CHURN_BATCH; i++) {
+        fresh[i] = coro_create(yield_forever, INT_TO_PTR(i), 0);
+        if (fresh[i] == NULL || coro_next(fresh[i]) != INT_TO_PTR(i))
+            return 11;
+    }
+    for (int i = 0; i < CHURN_BATCH; i++) {
+        if (coro_destroy(fresh[i]) != 0)
+            return 12;
+    }
+    return 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+        ;
+}
+
+/* The child's exit status, or -1 when the watchdog had to kill it. */
+static int wait_or_kill(pid_t pid)
+{
+    int status;
+
+    for (long waited = 0; waited < CHILD_DEADLINE_MS; waited++) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+
+        assert_true(done >= 0);
+        if (done == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        sleep_ms(1);
+    }
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return -1;
+}
+
+static void test_fork_while_another_thread_churns(void **state)
+{
+    int forks = RUNNING_ON_VALGRIND ? FORKS_UNDER_VALGRIND : FORKS;
+    coro_t *parked = coro_create(yield_forever, NULL, 0);
+    pthread_t churner;
+
+    (void)state;
+    assert_non_null(parked);
+    assert_null(coro_next(parked)); /* suspended in its first yield */
+    atomic_store(&stop_churning, false);
+    assert_int_equal(pthread_create(&churner, NULL, churn, NULL), 0);
+    for (int i = 0; i < forks; i++) {
+        int status;
+        pid_t pid;
+
+        fflush(NULL);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            _exit(child_main(parked));
+        status = wait_or_kill(pid);
+        if (status != 0)
+            fail_msg("child %d of %d: %s (status %d)", i + 1, forks,
+                     status < 0 ? "hung, killed by the watchdog" : "failed", status);
+    }
+    atomic_store(&stop_churning, true);
+    assert_int_equal(pthread_join(churner, NULL), 0);
+    /* The parent's copy is untouched by what the children did. */
+    assert_ptr_equal(coro_send(parked, INT_TO_PTR(3)), INT_TO_PTR(3));
+    assert_int_equal(coro_destroy(parked), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fork_while_another_thread_churns),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
