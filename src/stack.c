@@ -205,18 +205,36 @@ static void choose_guards(char *first_guard, size_t page)
         (void)madvise(first_guard, page, MADV_GUARD_REMOVE);
 }
 
-/* Guards every slot of a new slab, and its end, with guard regions. */
-static int install_guard_regions(struct coro__slab *slab, const struct size_class *c, size_t page)
+/* Where the guard page below slot i (or, for i == slot_count, the one at
+ * the slab's end) starts. */
+static char *guard_page(const struct coro__slab *slab, unsigned i)
 {
-    struct iovec ranges[SLAB_MAX_SLOTS + 1];
-    size_t count = 0;
+    return slab->base + (size_t)i * slab->size_class->slot_size;
+}
 
-    for (unsigned i = 0; i < c->slot_count; i++)
-        ranges[count++] = (struct iovec){slab->base + (size_t)i * c->slot_size, page};
-    ranges[count++] = (struct iovec){slab->base + slab->bytes - page, page};
-    if (coro__fault_injected())
+/* Guards every slot of a new slab, and its end, with guard regions. */
+static int install_guard_regions(struct coro__slab *slab, size_t page)
+{
+    unsigned count = slab->size_class->slot_count + 1;
+    /* Up to 16 KiB: too much for the stack of a coroutine that creates
+     * another. Without it, one madvise() per guard. */
+    struct iovec *ranges = malloc(count * sizeof *ranges);
+    int error = 0;
+
+    if (coro__fault_injected()) {
+        free(ranges);
         return ENOMEM;
-    return advise_ranges(ranges, count, MADV_GUARD_INSTALL) == 0 ? 0 : ENOMEM;
+    }
+    if (ranges != NULL) {
+        for (unsigned i = 0; i < count; i++)
+            ranges[i] = (struct iovec){guard_page(slab, i), page};
+        error = advise_ranges(ranges, count, MADV_GUARD_INSTALL);
+        free(ranges);
+    } else {
+        for (unsigned i = 0; i < count && error == 0; i++)
+            error = madvise(guard_page(slab, i), page, MADV_GUARD_INSTALL) == 0 ? 0 : errno;
+    }
+    return error == 0 ? 0 : ENOMEM;
 }
 
 static void unmap_slab(struct coro__slab *slab)
@@ -254,7 +272,7 @@ static struct coro__slab *map_slab(struct size_class *c)
      * imply this from MAP_STACK). */
     (void)madvise(mapping, slab->bytes, MADV_NOHUGEPAGE);
     choose_guards(mapping, page);
-    if (pool.guards == GUARDS_REGIONS && install_guard_regions(slab, c, page) != 0) {
+    if (pool.guards == GUARDS_REGIONS && install_guard_regions(slab, page) != 0) {
         unmap_slab(slab);
         return NULL;
     }
@@ -295,7 +313,7 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
     struct size_class *c = slab->size_class;
     size_t page = page_size();
     unsigned index = slab->free_slots[slab->free_count - 1];
-    char *slot = slab->base + (size_t)index * c->slot_size;
+    char *slot = guard_page(slab, index); /* and the stack above it */
 
     if (pool.guards == GUARDS_MPROTECT && !slab->guarded[index]) {
         /* Fails with ENOMEM at the map limit; the slot stays free. */

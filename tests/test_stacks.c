@@ -126,6 +126,31 @@ static void test_stacks_empty_slabs_are_unmapped(void **state)
     free(coros);
 }
 
+static void *create_of_new_size(coro_t *co, void *arg)
+{
+    coro_t *inner = coro_create(yield_forever, arg, CORO_MIN_STACK_SIZE + 11 * 4096);
+
+    (void)co;
+    if (inner == NULL)
+        return NULL;
+    coro_next(inner);
+    coro_destroy(inner);
+    return arg;
+}
+
+/* A coroutine on the smallest stack creates one whose size needs a new
+ * slab: mapping it and installing a thousand guards fits in what is left
+ * of the creating stack (the fuzzer found it did not, once). */
+static void test_stacks_new_slab_from_smallest_stack(void **state)
+{
+    coro_t *co = coro_create(create_of_new_size, INT_TO_PTR(5), CORO_MIN_STACK_SIZE);
+
+    (void)state;
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 5);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
 /* A create that maps a slab and a destroy that hands stacks back to their
  * slabs make system calls, some of which fail by design (probes); on
  * success errno is as it was. */
@@ -155,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_stacks_slow_paths_keep_errno),
         cmocka_unit_test(test_stacks_follow_coroutines_across_threads),
         cmocka_unit_test(test_stacks_empty_slabs_are_unmapped),
+        cmocka_unit_test(test_stacks_new_slab_from_smallest_stack),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
