@@ -10,6 +10,7 @@
 #include "test_support.h"
 
 #include <errno.h>
+#include <fenv.h>
 #include <string.h>
 
 #define SENTINEL INT_TO_PTR(0x5eed)
@@ -480,6 +481,71 @@ static void test_values_exhausted_after_close(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
+/* One third, rounded by the current mode in the SSE (or FP) unit. */
+static double one_third(void)
+{
+    volatile double one = 1.0, three = 3.0;
+
+    return one / three;
+}
+
+struct rounding_seen {
+    int mode;
+    double third;
+};
+
+/* Rounds upward from its start, and says what it sees at each resume. */
+static void *rounds_upward(coro_t *co, void *arg)
+{
+    struct rounding_seen *seen = arg;
+
+    fesetround(FE_UPWARD);
+    for (;;) {
+        seen->mode = fegetround();
+        seen->third = one_third();
+        coro_yield(co, NULL);
+    }
+    return NULL;
+}
+
+/* The floating-point control state (rounding mode: the x87 control word
+ * and MXCSR, or FPCR) is each side's own: a switch restores it, whichever
+ * side changed it last. */
+static void test_values_rounding_mode_is_per_coroutine(void **state)
+{
+    struct rounding_seen seen = {0};
+    double nearest = one_third(), upward, downward;
+    coro_t *co;
+
+    (void)state;
+    assert_int_equal(fesetround(FE_UPWARD), 0);
+    upward = one_third();
+    assert_int_equal(fesetround(FE_DOWNWARD), 0);
+    downward = one_third();
+    assert_int_equal(fesetround(FE_TONEAREST), 0);
+    assert_true(upward > downward);
+
+    co = coro_create(rounds_upward, &seen, 0);
+    assert_non_null(co);
+    coro_next(co);
+    assert_int_equal(seen.mode, FE_UPWARD);
+    assert_true(seen.third == upward);
+    assert_int_equal(fegetround(), FE_TONEAREST);
+    assert_true(one_third() == nearest);
+
+    assert_int_equal(fesetround(FE_DOWNWARD), 0);
+    seen.mode = -1;
+    coro_next(co);
+    assert_int_equal(seen.mode, FE_UPWARD);
+    assert_true(seen.third == upward);
+    assert_int_equal(fegetround(), FE_DOWNWARD);
+    assert_true(one_third() == downward);
+
+    assert_int_equal(fesetround(FE_TONEAREST), 0);
+    assert_int_equal(coro_destroy(co), 0);
+    assert_int_equal(fegetround(), FE_TONEAREST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_values_already_executing),
         cmocka_unit_test(test_values_exhausted),
         cmocka_unit_test(test_values_exhausted_after_close),
+        cmocka_unit_test(test_values_rounding_mode_is_per_coroutine),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
