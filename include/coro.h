@@ -81,13 +81,14 @@ enum coro_status {
  * coro_create: a new coroutine in CORO_CREATED that will run fn(co, arg) on
  * its first resume. Nothing runs yet. stack_size 0 means
  * CORO_DEFAULT_STACK_SIZE; it is rounded up to whole pages. The stack has a
- * guard page below it, so an overflow faults instead of corrupting memory.
- * The coroutine's own record (about 120 bytes, and its saved context: 90
- * bytes on the asm backend, 1 KiB on ucontext) lives at the top of its
- * stack and comes out of stack_size. A finished coroutine keeps its stack until coro_destroy().
+ * guard (16 KiB) below it, so an overflow faults instead of corrupting
+ * memory. The coroutine's own record (about 120 bytes, and its saved
+ * context: 90 bytes on the asm backend; on ucontext 1 KiB on x86-64 and
+ * 4.5 KiB on AArch64) lives at the top of its stack and comes out of
+ * stack_size. A finished coroutine keeps its stack until coro_destroy().
  * Returns the coroutine, or NULL with errno EINVAL (fn is NULL, stack_size is
  * not 0 and below CORO_MIN_STACK_SIZE) or ENOMEM (no memory for the stack,
- * or no memory mapping for its guard page: see README, Caveats).
+ * or no memory mapping for its guard: see README, Caveats).
  * Callable anywhere, also from inside a coroutine.
  */
 CORO_API coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size);

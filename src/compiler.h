@@ -6,6 +6,12 @@
 #define CORO_COMPILER_H
 
 #if defined(__GNUC__)
+/* Run when the library is loaded: libcoro's one-time setups (its per-thread
+ * keys, its fork handlers) are then done before any thread of the program
+ * can be halfway through one when another forks. (glibc's pthread_once()
+ * survives that; TSan's does not, and the child waits for it forever.) The
+ * setups still go through pthread_once(), for compilers without this. */
+#define CORO_AT_LOAD __attribute__((constructor))
 #define CORO_NOINLINE __attribute__((noinline))
 #define CORO_ALWAYS_INLINE __attribute__((always_inline)) inline
 /* Static TLS even in a shared library: the overflow handler reads it from
@@ -14,6 +20,7 @@
  * touch of it allocates nothing. */
 #define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
 #else
+#define CORO_AT_LOAD
 #define CORO_NOINLINE
 #define CORO_ALWAYS_INLINE inline
 #define CORO_TLS_MODEL

@@ -86,6 +86,11 @@ static void create_template_key(void)
     template_key_ready = pthread_key_create(&template_key, free_template) == 0;
 }
 
+static CORO_AT_LOAD void create_template_key_at_load(void)
+{
+    pthread_once(&template_key_once, create_template_key);
+}
+
 /* The calling thread's template, made on first use; NULL with an error. */
 static ucontext_t *make_template(int *error)
 {

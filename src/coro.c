@@ -94,6 +94,11 @@ static void create_home_key(void)
     home_key_ready = pthread_key_create(&home_key, free_home) == 0;
 }
 
+static CORO_AT_LOAD void create_home_key_at_load(void)
+{
+    pthread_once(&home_key_once, create_home_key);
+}
+
 /* Gives the thread its home context (freed when the thread exits) and
  * readies it for overflow reports. Returns it, or NULL for ENOMEM. */
 static CORO_NOINLINE coro__context *prepare_thread(void)

@@ -23,7 +23,7 @@ static const int watched_signals[] = {SIGSEGV, SIGBUS};
 static pthread_once_t process_once = PTHREAD_ONCE_INIT;
 static atomic_bool process_watched; /* spares every create the call */
 static bool handler_installed;
-static size_t guard_size; /* read by the handler, where sysconf is not safe */
+static size_t guard_size; /* below each stack; the handler cannot ask */
 static struct sigaction previous[WATCHED_COUNT];
 
 static pthread_key_t alt_stack_key;
@@ -114,11 +114,9 @@ static void free_alt_stack(void *alt)
 
 static void install_handlers(void)
 {
-    long page = sysconf(_SC_PAGESIZE);
-
-    if (opted_out() || page <= 0)
+    if (opted_out())
         return;
-    guard_size = (size_t)page;
+    guard_size = coro__stack_guard_size();
     if (pthread_key_create(&alt_stack_key, free_alt_stack) != 0)
         return;
     for (size_t i = 0; i < WATCHED_COUNT; i++) {

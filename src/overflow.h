@@ -1,5 +1,5 @@
 /*
- * Stack overflow reports. The guard page below each stack turns an overflow
+ * Stack overflow reports. The guard below each stack turns an overflow
  * into SIGSEGV (or SIGBUS); this module's handler, run on an alternate signal
  * stack, names the coroutine and its stack size on stderr, then aborts.
  */

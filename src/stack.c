@@ -18,8 +18,12 @@
 
 /*
  * Stacks of one usable size are slots of slabs: one mapping holds many
- * slots, each a guard page and then the stack, with one more guard page at
- * the slab's end, so that a run off either end of a stack faults.
+ * slots, each a guard (GUARD_BYTES, at least a page) and then the stack.
+ * The guard is bigger than a page because what lies below it is the top
+ * of the next stack down, which holds that coroutine's record: a frame
+ * must be bigger than the guard to jump over it. With guard regions, the
+ * guard above each stack (the next slot's, or one more at the slab's end)
+ * is in place too, so that a run off either end faults.
  *
  * Guard pages come in two kinds, chosen when the first slab is mapped.
  * Linux 6.13 and later have guard regions (madvise MADV_GUARD_INSTALL):
@@ -27,17 +31,19 @@
  * one map entry however many stacks it holds, and its guards are installed
  * when it is mapped, in one system call where the kernel takes
  * process_madvise() on this process. They are used once one is seen to
- * hold (guard_holds()). Elsewhere each guard page is made
- * PROT_NONE with mprotect() when its slot is first handed out; each splits
- * the mapping, and the kernel's limit on map entries (vm.max_map_count,
- * 65530 by default) caps the stacks at about 32,000, where acquiring fails
- * with ENOMEM.
+ * hold (guard_holds()). Elsewhere each guard is made
+ * PROT_NONE with mprotect() when its slot is first handed out (the one
+ * below each stack in use; the page above is a guard only once the next
+ * slot has been used); each splits the mapping, and the kernel's limit on
+ * map entries (vm.max_map_count, 65530 by default) caps the stacks at about
+ * 32,000, where acquiring fails with ENOMEM.
  *
  * A released stack goes to its thread's cache, which the next create on
  * that thread takes from without a lock or a system call. What overflows a
  * cache goes back to its slab, its pages dropped first (MADV_DONTNEED), so
  * that a free slot costs no memory; a slab none of whose slots is in use is
- * unmapped, except one per size kept as a spare.
+ * unmapped, except a spare per size within SPARE_BYTES in all, and a size
+ * with no slab left is forgotten.
  */
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
@@ -51,6 +57,8 @@
 
 #define SLAB_TARGET_BYTES ((size_t)32 << 20)
 #define SLAB_MAX_SLOTS 1000u /* its guards, plus the last one, in one IOV_MAX */
+#define SPARE_BYTES ((size_t)64 << 20) /* empty slabs kept mapped, in all */
+#define GUARD_BYTES ((size_t)16 * 1024) /* rounded up to whole pages */
 
 /* Per thread: stacks kept as they are, pages and all. Bounded in count, and
  * a big stack keeps only its top CACHE_KEEP_BYTES resident while cached. */
@@ -63,8 +71,9 @@ enum guard_kind { GUARDS_UNKNOWN, GUARDS_REGIONS, GUARDS_MPROTECT };
 struct size_class {
     struct size_class *next;
     size_t usable;    /* bytes of one stack */
-    size_t slot_size; /* its guard page and the stack */
+    size_t slot_size; /* its guard and the stack */
     unsigned slot_count; /* slots per slab */
+    unsigned slabs;      /* mapped */
     struct coro__slab *available; /* slabs with a slot free and one in use */
     struct coro__slab *spare;     /* a slab with every slot free */
 };
@@ -85,6 +94,8 @@ static struct {
     enum guard_kind guards;
     size_t slots_out; /* not free in their slab: in use or cached */
     size_t slabs;     /* mapped */
+    size_t class_count; /* sizes known: with a slab, or being given one */
+    size_t spare_bytes;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 struct cache {
@@ -142,6 +153,13 @@ static int advise_ranges(struct iovec *ranges, size_t count, int advice)
     return 0;
 }
 
+size_t coro__stack_guard_size(void)
+{
+    size_t page = page_size();
+
+    return (GUARD_BYTES + page - 1) & ~(page - 1);
+}
+
 /* Drops the pages of each stack: they read as zeros when next touched. */
 static void drop_pages(const struct coro__stack *stacks, size_t count)
 {
@@ -152,22 +170,25 @@ static void drop_pages(const struct coro__stack *stacks, size_t count)
     (void)advise_ranges(ranges, count, MADV_DONTNEED); /* else they stay resident */
 }
 
+/* The size class of stacks of usable bytes, made if there is none; it goes
+ * when its last slab does (forget_class()). */
 static struct size_class *find_class(size_t usable)
 {
-    size_t page = page_size();
+    size_t guard = coro__stack_guard_size();
     struct size_class *c;
 
     for (c = pool.classes; c != NULL; c = c->next) {
         if (c->usable == usable)
             return c;
     }
-    if (usable > SIZE_MAX - page)
+    if (usable > SIZE_MAX - guard)
         return NULL;
     c = coro__fault_injected() ? NULL : calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
+    pool.class_count++;
     c->usable = usable;
-    c->slot_size = usable + page;
+    c->slot_size = usable + guard;
     c->slot_count = (unsigned)(SLAB_TARGET_BYTES / c->slot_size);
     if (c->slot_count == 0)
         c->slot_count = 1;
@@ -205,15 +226,27 @@ static void choose_guards(char *first_guard, size_t page)
         (void)madvise(first_guard, page, MADV_GUARD_REMOVE);
 }
 
-/* Where the guard page below slot i (or, for i == slot_count, the one at
- * the slab's end) starts. */
+/* Takes c, which has no slab, off the list. Called with the lock held. */
+static void forget_class(struct size_class *c)
+{
+    struct size_class **link = &pool.classes;
+
+    while (*link != c)
+        link = &(*link)->next;
+    *link = c->next;
+    pool.class_count--;
+    free(c);
+}
+
+/* Where the guard below slot i (or, for i == slot_count, the one at the
+ * slab's end) starts. */
 static char *guard_page(const struct coro__slab *slab, unsigned i)
 {
     return slab->base + (size_t)i * slab->size_class->slot_size;
 }
 
 /* Guards every slot of a new slab, and its end, with guard regions. */
-static int install_guard_regions(struct coro__slab *slab, size_t page)
+static int install_guard_regions(struct coro__slab *slab, size_t guard)
 {
     unsigned count = slab->size_class->slot_count + 1;
     /* Up to 16 KiB: too much for the stack of a coroutine that creates
@@ -227,12 +260,12 @@ static int install_guard_regions(struct coro__slab *slab, size_t page)
     }
     if (ranges != NULL) {
         for (unsigned i = 0; i < count; i++)
-            ranges[i] = (struct iovec){guard_page(slab, i), page};
+            ranges[i] = (struct iovec){guard_page(slab, i), guard};
         error = advise_ranges(ranges, count, MADV_GUARD_INSTALL);
         free(ranges);
     } else {
         for (unsigned i = 0; i < count && error == 0; i++)
-            error = madvise(guard_page(slab, i), page, MADV_GUARD_INSTALL) == 0 ? 0 : errno;
+            error = madvise(guard_page(slab, i), guard, MADV_GUARD_INSTALL) == 0 ? 0 : errno;
     }
     return error == 0 ? 0 : ENOMEM;
 }
@@ -247,18 +280,19 @@ static void unmap_slab(struct coro__slab *slab)
 static struct coro__slab *map_slab(struct size_class *c)
 {
     size_t page = page_size();
+    size_t guard = coro__stack_guard_size();
     unsigned n = c->slot_count;
     struct coro__slab *slab;
     char *mapping;
 
-    if (c->slot_size > (SIZE_MAX - page) / n)
+    if (c->slot_size > (SIZE_MAX - guard) / n)
         return NULL;
     slab = coro__fault_injected() ? NULL
                                   : malloc(sizeof *slab + n * sizeof slab->free_slots[0] +
                                            n * sizeof slab->guarded[0]);
     if (slab == NULL)
         return NULL;
-    *slab = (struct coro__slab){.size_class = c, .bytes = (size_t)n * c->slot_size + page};
+    *slab = (struct coro__slab){.size_class = c, .bytes = (size_t)n * c->slot_size + guard};
     mapping = coro__fault_injected()
                   ? MAP_FAILED
                   : mmap(NULL, slab->bytes, PROT_READ | PROT_WRITE,
@@ -272,7 +306,7 @@ static struct coro__slab *map_slab(struct size_class *c)
      * imply this from MAP_STACK). */
     (void)madvise(mapping, slab->bytes, MADV_NOHUGEPAGE);
     choose_guards(mapping, page);
-    if (pool.guards == GUARDS_REGIONS && install_guard_regions(slab, page) != 0) {
+    if (pool.guards == GUARDS_REGIONS && install_guard_regions(slab, guard) != 0) {
         unmap_slab(slab);
         return NULL;
     }
@@ -283,6 +317,7 @@ static struct coro__slab *map_slab(struct size_class *c)
     }
     slab->free_count = n;
     pool.slabs++;
+    c->slabs++;
     coro__valgrind_unused(slab->base, slab->bytes);
     return slab;
 }
@@ -311,18 +346,19 @@ static void list_remove(struct coro__slab **head, struct coro__slab *slab)
 static int take_slot(struct coro__slab *slab, struct coro__stack *s)
 {
     struct size_class *c = slab->size_class;
-    size_t page = page_size();
+    size_t guard = coro__stack_guard_size();
     unsigned index = slab->free_slots[slab->free_count - 1];
     char *slot = guard_page(slab, index); /* and the stack above it */
 
     if (pool.guards == GUARDS_MPROTECT && !slab->guarded[index]) {
         /* Fails with ENOMEM at the map limit; the slot stays free. */
-        if (coro__fault_injected() || mprotect(slot, page, PROT_NONE) != 0)
+        if (coro__fault_injected() || mprotect(slot, guard, PROT_NONE) != 0)
             return ENOMEM;
         slab->guarded[index] = true;
     }
     if (slab == c->spare) {
         c->spare = NULL;
+        pool.spare_bytes -= slab->bytes;
         if (c->slot_count > 1)
             list_insert(&c->available, slab);
     } else if (slab->free_count == 1) {
@@ -330,7 +366,7 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
     }
     slab->free_count--;
     pool.slots_out++;
-    s->lo = slot + page;
+    s->lo = slot + guard;
     s->size = c->usable;
     s->slab = slab;
     coro__valgrind_in_use(s->lo, s->size);
@@ -368,25 +404,33 @@ static void install_fork_handlers(void)
     (void)pthread_atfork(lock_pool_for_fork, unlock_pool_in_parent, unlock_pool_in_child);
 }
 
+static CORO_AT_LOAD void install_fork_handlers_at_load(void)
+{
+    pthread_once(&fork_handlers_once, install_fork_handlers);
+}
+
 static int take_from_pool(struct coro__stack *s, size_t usable)
 {
     struct size_class *c;
     struct coro__slab *slab;
     int error = ENOMEM;
 
-    /* Before the pool is first used: a fork before that copies no state. */
+    /* Done at load, where the compiler can; else before the pool is first
+     * used: a fork before that copies no state. */
     pthread_once(&fork_handlers_once, install_fork_handlers);
     pthread_mutex_lock(&pool.lock);
     c = find_class(usable);
     if (c != NULL) {
         slab = c->available != NULL ? c->available : c->spare;
-        if (slab == NULL) {
-            /* Becomes the spare until its first slot is taken just below. */
-            slab = map_slab(c);
+        if (slab == NULL && (slab = map_slab(c)) != NULL) {
+            /* The spare until its first slot is taken just below. */
             c->spare = slab;
+            pool.spare_bytes += slab->bytes;
         }
         if (slab != NULL)
             error = take_slot(slab, s);
+        if (c->slabs == 0)
+            forget_class(c); /* nothing of a failed create stays */
     }
     pthread_mutex_unlock(&pool.lock);
     return error;
@@ -418,11 +462,14 @@ static void return_to_pool(const struct coro__stack *stacks, size_t count)
         if (slab->free_count == c->slot_count) {
             if (c->slot_count > 1)
                 list_remove(&c->available, slab);
-            if (c->spare == NULL) {
+            if (c->spare == NULL && pool.spare_bytes + slab->bytes <= SPARE_BYTES) {
                 c->spare = slab;
+                pool.spare_bytes += slab->bytes;
             } else {
                 emptied[emptied_count++] = slab;
                 pool.slabs--;
+                if (--c->slabs == 0)
+                    forget_class(c);
             }
         }
     }
@@ -444,6 +491,11 @@ static void free_cache(void *arg)
 static void create_cache_key(void)
 {
     cache_key_ready = pthread_key_create(&cache_key, free_cache) == 0;
+}
+
+static CORO_AT_LOAD void create_cache_key_at_load(void)
+{
+    pthread_once(&cache_key_once, create_cache_key);
 }
 
 /* The calling thread's cache, made on first use; NULL when it cannot be. */
@@ -553,11 +605,12 @@ void coro__stack_release(const struct coro__stack *s)
         release_slowly(s);
 }
 
-void coro__stack_counts(size_t *slots_out, size_t *slabs)
+void coro__stack_counts(size_t *slots_out, size_t *slabs, size_t *sizes)
 {
     pthread_mutex_lock(&pool.lock);
     *slots_out = pool.slots_out;
     *slabs = pool.slabs;
+    *sizes = pool.class_count;
     pthread_mutex_unlock(&pool.lock);
 }
 

@@ -1,6 +1,6 @@
 /*
  * Coroutine stack memory: stacks carved out of large mappings (slabs), each
- * with a guard page below it so that an overflow faults, reused through a
+ * with a guard below it so that an overflow faults, reused through a
  * per-thread cache and a shared pool so that creating a coroutine usually
  * costs no system call and no lock.
  */
@@ -13,7 +13,7 @@
 struct coro__slab;
 
 struct coro__stack {
-    void *lo;     /* lowest usable byte, just above the guard page */
+    void *lo;     /* lowest usable byte, just above the guard */
     size_t size;  /* usable bytes, a whole number of pages */
     struct coro__slab *slab; /* the mapping it was carved from */
     unsigned valgrind_id; /* its registration with valgrind, while out of its slab */
@@ -22,7 +22,7 @@ struct coro__stack {
 /*
  * Gives s a stack of at least size usable bytes (size rounded up to whole
  * pages), from the cache, the pool or a new slab. Returns 0, or ENOMEM:
- * no memory, or no mapping for a guard page.
+ * no memory, or no mapping for a guard.
  */
 int coro__stack_acquire(struct coro__stack *s, size_t size);
 
@@ -36,8 +36,13 @@ void coro__stack_release(const struct coro__stack *s);
  * Known once the first slab is mapped; false before. */
 bool coro__stack_guard_regions(void);
 
+/* The guard below each stack: at least a page, and bigger than a page so
+ * that a frame must be bigger still to jump it. */
+size_t coro__stack_guard_size(void);
+
 /* For the tests: how many stacks are out of their slabs (in use, or in a
- * thread's cache), and how many slabs are mapped. */
-void coro__stack_counts(size_t *slots_out, size_t *slabs);
+ * thread's cache), how many slabs are mapped, how many stack sizes are
+ * known. */
+void coro__stack_counts(size_t *slots_out, size_t *slabs, size_t *sizes);
 
 #endif /* CORO_STACK_H */

@@ -209,6 +209,65 @@ static void test_overflow_between_neighbours_is_named(void **state)
     assert_overflow_report(&result, CORO_DEFAULT_STACK_SIZE);
 }
 
+/* A frame of 12 KiB that writes only its lowest byte: past the end of the
+ * stack, it jumps a one-page guard. */
+static int touch_far_below(void)
+{
+    volatile char big[12 * 1024];
+
+    big[0] = 1;
+    return big[0];
+}
+
+/* Goes down until less than 6 KiB of stack are left above lo, then makes
+ * the one 12 KiB frame: its write lands about 6 KiB below the stack. */
+static int descend_then_reach(uintptr_t lo, int depth)
+{
+    volatile char frame[512];
+
+    frame[0] = (char)depth;
+    if ((uintptr_t)&frame[0] - lo < 6 * 1024)
+        return touch_far_below() + frame[0];
+    return descend_then_reach(lo, depth + 1) + frame[0];
+}
+
+static void *reach_far_below(coro_t *co, void *arg)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    /* co lives at the top of its stack, in the stack's top page (or, where
+     * its record is bigger than a page, a page lower: lo is then guessed
+     * low, and the write lands further below, still inside the guard). */
+    uintptr_t top = ((uintptr_t)co + page - 1) / page * page;
+
+    return INT_TO_PTR(descend_then_reach(top - CORO_MIN_STACK_SIZE, 0) + PTR_TO_INT(arg));
+}
+
+/* A frame bigger than a page, but not than the guard, is caught there:
+ * the stack just below (whose top holds its coroutine's record) is not
+ * reached. */
+static void overflow_by_big_frame(void)
+{
+    coro_t *below = coro_create(yield_then_overflow, NULL, CORO_MIN_STACK_SIZE);
+    coro_t *co;
+
+    coro_next(below);
+    co = coro_create(reach_far_below, NULL, CORO_MIN_STACK_SIZE);
+    printf("%p\n", (void *)co);
+    fflush(stdout);
+    coro_next(co);
+}
+
+static void test_overflow_big_frame_is_named(void **state)
+{
+    struct child_result result;
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_child(overflow_by_big_frame, &result);
+    assert_overflow_report(&result, CORO_MIN_STACK_SIZE);
+}
+
 /* A coroutine suspended before fork() overflows in the forked process:
  * its guard page came along. The child of this test forks again and dies
  * as its own child did. */
@@ -413,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_overflow_nested_names_inner),
         cmocka_unit_test(test_overflow_between_neighbours_is_named),
         cmocka_unit_test(test_overflow_after_fork_is_named),
+        cmocka_unit_test(test_overflow_big_frame_is_named),
         cmocka_unit_test(test_overflow_on_second_thread_is_named),
         cmocka_unit_test(test_overflow_other_fault_keeps_default),
         cmocka_unit_test(test_overflow_sent_signal_keeps_default),

@@ -14,27 +14,38 @@
 /* The hooks of src/fault.h, and src/stack.h's counts, in the test copy. */
 unsigned long coro__fault_countdown;
 bool coro__fault_mprotect_guards = false;
-void coro__stack_counts(size_t *slots_out, size_t *slabs);
+void coro__stack_counts(size_t *slots_out, size_t *slabs, size_t *sizes);
 
 /* What a thread may keep in its cache (src/stack.c's CACHE_SLOTS). */
 #define THREAD_CACHE_MAX 16
-/* Stacks of the default size in one slab (32 MiB of 68 KiB slots). */
-#define DEFAULT_SLAB_STACKS 481
+/* Stacks of the default size in one slab (32 MiB of 80 KiB slots: the
+ * stack and its 16 KiB guard). */
+#define DEFAULT_SLAB_STACKS 409
+/* Empty slabs kept mapped in all, in 32 MiB slabs (src/stack.c). */
+#define SPARE_SLABS 2
 
 static size_t slots_out(void)
 {
-    size_t out, slabs;
+    size_t out, slabs, sizes;
 
-    coro__stack_counts(&out, &slabs);
+    coro__stack_counts(&out, &slabs, &sizes);
     return out;
 }
 
 static size_t slabs_mapped(void)
 {
-    size_t out, slabs;
+    size_t out, slabs, sizes;
 
-    coro__stack_counts(&out, &slabs);
+    coro__stack_counts(&out, &slabs, &sizes);
     return slabs;
+}
+
+static size_t sizes_known(void)
+{
+    size_t out, slabs, sizes;
+
+    coro__stack_counts(&out, &slabs, &sizes);
+    return sizes;
 }
 
 static void *yield_forever(coro_t *co, void *arg)
@@ -151,6 +162,54 @@ static void test_stacks_new_slab_from_smallest_stack(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
+static void *sizes_come_and_go(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < 20; i++) {
+        coro_t *co = coro_create(yield_forever, NULL, CORO_MIN_STACK_SIZE + (13 + i) * 4096);
+
+        if (co == NULL)
+            return INT_TO_PTR(-1);
+        coro_next(co);
+        coro_destroy(co);
+    }
+    return NULL; /* exiting, the thread hands its cache back */
+}
+
+/* Stack sizes used once and no more: their empty slabs are unmapped but
+ * for a few spares, and the sizes are forgotten with their last slab. */
+static void test_stacks_unused_sizes_are_forgotten(void **state)
+{
+    size_t slabs_before = slabs_mapped(), sizes_before = sizes_known();
+    pthread_t thread;
+    void *result;
+
+    (void)state;
+    assert_int_equal(pthread_create(&thread, NULL, sizes_come_and_go, NULL), 0);
+    assert_int_equal(pthread_join(thread, &result), 0);
+    assert_null(result);
+    assert_true(slabs_mapped() <= slabs_before + SPARE_SLABS);
+    assert_true(sizes_known() <= sizes_before + SPARE_SLABS);
+}
+
+/* A create that fails leaves nothing behind, not even the record of its
+ * stack size. */
+static void test_stacks_failed_create_leaves_no_size(void **state)
+{
+    size_t sizes_before = sizes_known(), slabs_before = slabs_mapped();
+
+    (void)state;
+    for (unsigned long step = 1; step <= 3; step++) {
+        coro__fault_countdown = step; /* the size's record, the slab's, its mapping */
+        errno = 0;
+        assert_null(coro_create(yield_forever, NULL, CORO_MIN_STACK_SIZE + (40 + step) * 4096));
+        assert_int_equal(errno, ENOMEM);
+        coro__fault_countdown = 0;
+        assert_int_equal(sizes_known(), sizes_before);
+        assert_int_equal(slabs_mapped(), slabs_before);
+    }
+}
+
 /* A create that maps a slab and a destroy that hands stacks back to their
  * slabs make system calls, some of which fail by design (probes); on
  * success errno is as it was. */
@@ -181,6 +240,8 @@ int main(void)
         cmocka_unit_test(test_stacks_follow_coroutines_across_threads),
         cmocka_unit_test(test_stacks_empty_slabs_are_unmapped),
         cmocka_unit_test(test_stacks_new_slab_from_smallest_stack),
+        cmocka_unit_test(test_stacks_unused_sizes_are_forgotten),
+        cmocka_unit_test(test_stacks_failed_create_leaves_no_size),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
