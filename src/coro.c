@@ -17,6 +17,7 @@
 #include "context.h"
 #include "fault.h"
 #include "overflow.h"
+#include "sanitizer.h"
 #include "stack.h"
 
 struct cleanup {
@@ -438,7 +439,7 @@ int coro_close(coro_t *co)
         return 0;
     case CORO_SUSPENDED:
         if (co->cleanup_count == 0 && co->delegate == NULL &&
-            !coro__context_must_finish(co->context)) {
+            !(CORO_SANITIZER_FIBERS && coro__context_must_finish(co->context))) {
             /* Nothing would run on its stack: no need to switch into it. */
             co->ending = true;
             co->status = CORO_DEAD;
@@ -491,7 +492,8 @@ int coro_destroy(coro_t *co)
         return error;
     /* co lives on the stack it releases. */
     stack = co->stack;
-    coro__context_release(co->context);
+    if (CORO_SANITIZER_FIBERS)
+        coro__context_release(co->context);
     if (co->cleanups != NULL)
         free(co->cleanups);
     coro__stack_release(&stack);

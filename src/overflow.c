@@ -21,7 +21,6 @@ static const int watched_signals[] = {SIGSEGV, SIGBUS};
 #define WATCHED_COUNT (sizeof watched_signals / sizeof watched_signals[0])
 
 static pthread_once_t process_once = PTHREAD_ONCE_INIT;
-static atomic_bool process_watched; /* spares every create the call */
 static bool handler_installed;
 static size_t guard_size; /* below each stack; the handler cannot ask */
 static struct sigaction previous[WATCHED_COUNT];
@@ -135,12 +134,12 @@ static void install_handlers(void)
     }
 }
 
-void coro__overflow_watch_process(void)
+atomic_bool coro__overflow_process_watched;
+
+void coro__overflow_watch_process_once(void)
 {
-    if (atomic_load_explicit(&process_watched, memory_order_acquire))
-        return;
     pthread_once(&process_once, install_handlers);
-    atomic_store_explicit(&process_watched, true, memory_order_release);
+    atomic_store_explicit(&coro__overflow_process_watched, true, memory_order_release);
 }
 
 void coro__overflow_watch_thread(void)

@@ -26,6 +26,14 @@
 #define CORO_TSAN 1
 #endif
 
+/* Whether contexts carry sanitizer state, which coro__context_must_finish()
+ * and coro__context_release() deal with: without, those calls are skipped. */
+#if defined(CORO_ASAN) || defined(CORO_TSAN)
+#define CORO_SANITIZER_FIBERS 1
+#else
+#define CORO_SANITIZER_FIBERS 0
+#endif
+
 #ifdef CORO_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>

@@ -30,9 +30,15 @@
 #if __has_feature(thread_sanitizer)
 #define UNDER_TSAN 1
 #endif
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
 #endif
 #if defined(__SANITIZE_THREAD__) && !defined(UNDER_TSAN)
 #define UNDER_TSAN 1
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(UNDER_ASAN)
+#define UNDER_ASAN 1
 #endif
 
 #define FORKS 400
@@ -134,6 +140,15 @@ static void test_fork_while_another_thread_churns(void **state)
     pthread_t churner;
 
     (void)state;
+#if defined(UNDER_TSAN) || defined(UNDER_ASAN)
+    /* Their runtimes (LLVM 14) keep locks of their own, which another
+     * thread may hold at the fork: a child hung once under each, in about
+     * a dozen runs, and never without them. test_scale forks with no other
+     * thread running. */
+    printf("# no fork() beside another thread under this sanitizer\n");
+    coro_destroy(parked);
+    skip();
+#endif
     assert_non_null(parked);
     assert_null(coro_next(parked)); /* suspended in its first yield */
     atomic_store(&stop_churning, false);
