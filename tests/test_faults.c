@@ -16,12 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef CORO_HAVE_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 /* The hooks of src/fault.h, which this suite's copy of the library reads. */
 unsigned long coro__fault_countdown;
 #ifdef CORO_TEST_MPROTECT_GUARDS

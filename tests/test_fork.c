@@ -20,27 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef CORO_HAVE_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) && !defined(UNDER_TSAN)
-#define UNDER_TSAN 1
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(UNDER_ASAN)
-#define UNDER_ASAN 1
-#endif
-
 #define FORKS 400
 #define FORKS_UNDER_VALGRIND 40
 /* Far more than a child needs, even under valgrind on a loaded machine. */

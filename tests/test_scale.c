@@ -18,21 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifdef CORO_HAVE_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) && !defined(UNDER_TSAN)
-#define UNDER_TSAN 1
-#endif
-
 /* Past 32,753, where coro_create() failed before guard regions. */
 #define MANY 100000
 /* TSan maps a shadow stack per fiber, and valgrind looks registered stacks
