@@ -572,8 +572,8 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
  * system calls, which keep errno as it was. */
 static CORO_NOINLINE void release_slowly(const struct coro__stack *s)
 {
-    struct cache *cache = thread_cache();
     int saved_errno = errno;
+    struct cache *cache = thread_cache();
 
     if (cache == NULL) {
         return_to_pool(s, 1);
