@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fenv.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SENTINEL INT_TO_PTR(0x5eed)
@@ -518,6 +519,11 @@ static void test_values_rounding_mode_is_per_coroutine(void **state)
     coro_t *co;
 
     (void)state;
+    if (RUNNING_ON_VALGRIND) {
+        /* valgrind rounds SSE arithmetic to nearest whatever MXCSR says. */
+        printf("# valgrind does not round by the rounding mode\n");
+        skip();
+    }
     assert_int_equal(fesetround(FE_UPWARD), 0);
     upward = one_third();
     assert_int_equal(fesetround(FE_DOWNWARD), 0);
