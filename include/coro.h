@@ -88,7 +88,9 @@ enum coro_status {
  * stack_size. A finished coroutine keeps its stack until coro_destroy().
  * Returns the coroutine, or NULL with errno EINVAL (fn is NULL, stack_size is
  * not 0 and below CORO_MIN_STACK_SIZE) or ENOMEM (no memory for the stack,
- * or no memory mapping for its guard: see README, Caveats).
+ * or no memory mapping for its guard: see README, Caveats; or, on a
+ * thread's first create with the ucontext backend, no memory for the
+ * context it copies new coroutines' contexts from).
  * Callable anywhere, also from inside a coroutine.
  */
 CORO_API coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size);
