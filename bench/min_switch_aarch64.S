@@ -1,0 +1,110 @@
+/*
+ * coro-bench's baseline switches for AArch64 (AAPCS64; see coro_bench.c).
+ *
+ * void bench_min_switch(void **save_sp, void *to_sp)
+ *   The least any stackful switch does: stores x19-x30 and d8-d15 below sp,
+ *   stores sp in *save_sp, takes to_sp, loads the same set from there and
+ *   branches to the loaded x30. Frame at a saved stack pointer, 160 bytes:
+ *     +0 x19 x20  +16 x21 x22  +32 x23 x24  +48 x25 x26  +64 x27 x28
+ *     +80 x29 x30  +96 d8 d9  +112 d10 d11  +128 d12 d13  +144 d14 d15
+ *
+ * void bench_fp_switch(void **save_sp, void *to_sp)
+ *   The least an ABI-complete switch does: the same, and FPCR (callee-saved
+ *   too), as libcoro's src/switch_aarch64.S. Frame at a saved stack
+ *   pointer, 176 bytes: the 160 above, then +160 FPCR, +168 unused.
+ *
+ * Both end as src/switch_aarch64.S does, with `br x30`, not `ret`: the
+ * return predictor expects this call's own caller, which a switch never
+ * returns to, and a `ret` would charge the baseline a misprediction that
+ * libcoro does not pay.
+ *
+ * void bench_min_start(void)
+ *   Where either switch lands in a context's first frame (coro_bench.c lays
+ *   it out at a 16-byte aligned top): calls x20(x19), which never returns.
+ */
+    .text
+
+    .globl bench_min_switch
+    .hidden bench_min_switch
+    .type bench_min_switch, %function
+    .p2align 4
+bench_min_switch:
+    sub sp, sp, #160
+    stp x19, x20, [sp, #0]
+    stp x21, x22, [sp, #16]
+    stp x23, x24, [sp, #32]
+    stp x25, x26, [sp, #48]
+    stp x27, x28, [sp, #64]
+    stp x29, x30, [sp, #80]
+    stp d8, d9, [sp, #96]
+    stp d10, d11, [sp, #112]
+    stp d12, d13, [sp, #128]
+    stp d14, d15, [sp, #144]
+    mov x9, sp
+    str x9, [x0]
+    mov sp, x1
+    ldp x19, x20, [sp, #0]
+    ldp x21, x22, [sp, #16]
+    ldp x23, x24, [sp, #32]
+    ldp x25, x26, [sp, #48]
+    ldp x27, x28, [sp, #64]
+    ldp x29, x30, [sp, #80]
+    ldp d8, d9, [sp, #96]
+    ldp d10, d11, [sp, #112]
+    ldp d12, d13, [sp, #128]
+    ldp d14, d15, [sp, #144]
+    add sp, sp, #160
+    br x30
+    .size bench_min_switch, .-bench_min_switch
+
+    .globl bench_fp_switch
+    .hidden bench_fp_switch
+    .type bench_fp_switch, %function
+    .p2align 4
+bench_fp_switch:
+    sub sp, sp, #176
+    stp x19, x20, [sp, #0]
+    stp x21, x22, [sp, #16]
+    stp x23, x24, [sp, #32]
+    stp x25, x26, [sp, #48]
+    stp x27, x28, [sp, #64]
+    stp x29, x30, [sp, #80]
+    stp d8, d9, [sp, #96]
+    stp d10, d11, [sp, #112]
+    stp d12, d13, [sp, #128]
+    stp d14, d15, [sp, #144]
+    mrs x9, fpcr
+    str x9, [sp, #160]
+    mov x9, sp
+    str x9, [x0]
+    mov sp, x1
+    ldr x9, [sp, #160]
+    msr fpcr, x9
+    ldp x19, x20, [sp, #0]
+    ldp x21, x22, [sp, #16]
+    ldp x23, x24, [sp, #32]
+    ldp x25, x26, [sp, #48]
+    ldp x27, x28, [sp, #64]
+    ldp x29, x30, [sp, #80]
+    ldp d8, d9, [sp, #96]
+    ldp d10, d11, [sp, #112]
+    ldp d12, d13, [sp, #128]
+    ldp d14, d15, [sp, #144]
+    add sp, sp, #176
+    br x30
+    .size bench_fp_switch, .-bench_fp_switch
+
+    .globl bench_min_start
+    .hidden bench_min_start
+    .type bench_min_start, %function
+    .p2align 4
+bench_min_start:
+    .cfi_startproc
+    .cfi_undefined x30 /* the outermost frame: debuggers stop unwinding here */
+    mov x0, x19
+    blr x20
+    brk #0
+    .cfi_endproc
+    .size bench_min_start, .-bench_min_start
+
+    .section .note.GNU-stack,"",%progbits
