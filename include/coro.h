@@ -105,8 +105,8 @@ CORO_API void *coro_next(coro_t *co);
  * resume of a CORO_CREATED coroutine starts its body, and value must be NULL.
  * Returns the next value co yields, or, when its body returns, the body's
  * return value: coro_status(co) then says which (CORO_SUSPENDED or
- * CORO_DEAD). On error returns NULL, sets errno (EINVAL, EBUSY, ESRCH,
- * ENOMEM as for coro_resume()) and changes nothing.
+ * CORO_DEAD). On error returns NULL, sets errno (EINVAL, EBUSY, ESRCH as
+ * for coro_resume()) and changes nothing.
  * Callable anywhere, also from inside another coroutine (which is CORO_NORMAL
  * until co yields or returns).
  */
@@ -117,9 +117,8 @@ CORO_API void *coro_send(coro_t *co, void *value);
  * co yielded or returned in *out (when out is not NULL) and returns 0.
  * Errors: EINVAL (co is NULL; a non-NULL value for a CORO_CREATED coroutine),
  * EBUSY (co is CORO_RUNNING or CORO_NORMAL, or is being delegated to),
- * ESRCH (co is CORO_DEAD), ENOMEM (the calling thread's first resume, out of
- * memory for the small per-thread context the thread waits in: a later
- * call may succeed). On error *out and co are unchanged.
+ * ESRCH (co is CORO_DEAD). On error *out and co are unchanged. A resume
+ * allocates nothing: the resumer waits in a slot of co's own.
  */
 CORO_API int coro_resume(coro_t *co, void *value, void **out);
 
@@ -153,9 +152,7 @@ CORO_API void *coro_yield_from(coro_t *co, coro_t *sub);
  * closed, then its cleanups run on its own stack, last registered first, and
  * it becomes CORO_DEAD. CORO_DEAD: nothing to do.
  * Returns 0, or EINVAL (co is NULL), EBUSY (co is CORO_RUNNING or
- * CORO_NORMAL, or is being delegated to), ENOMEM (co must run its cleanups
- * and, as for coro_resume(), the calling thread could not get its context;
- * nothing changed).
+ * CORO_NORMAL, or is being delegated to).
  */
 CORO_API int coro_close(coro_t *co);
 
@@ -178,7 +175,7 @@ CORO_API int coro_defer(coro_t *co, void (*fn)(void *), void *arg);
  * coro_destroy: closes co if it is not dead (see coro_close()), then frees it
  * and its stack. coro_destroy(NULL) does nothing and returns 0.
  * Returns 0, or EBUSY (co is CORO_RUNNING or CORO_NORMAL, or is being
- * delegated to; nothing is freed), or ENOMEM as for coro_close().
+ * delegated to; nothing is freed).
  */
 CORO_API int coro_destroy(coro_t *co);
 

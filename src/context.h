@@ -8,18 +8,23 @@
 
 #include <stddef.h>
 
-/* A saved machine context. Its storage is laid out by the caller:
- * coro__context_size() bytes aligned to coro__context_align(). */
+/*
+ * A coroutine's contexts: the machine context of the coroutine itself, and
+ * the slot its resumer waits in while it runs. Keeping the resumer's side in
+ * the coroutine puts both at fixed offsets from it: a switch finds what it
+ * saves and what it restores without following a pointer. Storage is laid
+ * out by the caller: coro__context_size() bytes, 16-byte aligned (no
+ * backend needs more: each asserts it).
+ */
 typedef struct coro__context coro__context;
 
 size_t coro__context_size(void);
-size_t coro__context_align(void);
 
 /*
- * Prepares ctx so that the first switch to it runs entry(arg) on the stack
+ * Prepares ctx so that its first resume runs entry(arg) on the stack
  * [stack_lo, stack_lo + stack_size). entry must never return: it leaves by
- * coro__context_jump(). The first switch to ctx must pass fn NULL; its value
- * is not delivered.
+ * coro__context_return(). The first resume must pass fn NULL; its value is
+ * not delivered.
  */
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
                        void (*entry)(void *), void *arg);
@@ -33,21 +38,24 @@ int coro__context_must_finish(const coro__context *ctx);
 void coro__context_release(coro__context *ctx);
 
 /*
- * Saves the running context into save and activates to, whose pending
- * switch (or jump) then returns: with fn NULL it returns value; otherwise
- * fn(value) runs first on to's stack, on arrival, and to's pending switch
- * returns what fn returns (fn may also never return). Returns, in turn,
- * what the switch or jump that comes back to save hands over.
+ * Saves the running context into ctx's resumer slot and activates ctx,
+ * whose pending yield then returns: with fn NULL it returns value;
+ * otherwise fn(value) runs first on ctx's stack, on arrival, and the yield
+ * returns what fn returns (fn may also never return). Returns what ctx
+ * hands back with its next yield or return.
  *
  * A caller that returns this function's result at once (a tail call) lets
  * the asm backend land straight at its own caller's call site: nothing
- * should be left to do after the switch.
+ * should be left to do after the switch. The same holds for yield.
  */
-void *coro__context_switch(coro__context *save, coro__context *to, void *(*fn)(void *),
-                           void *value);
+void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value);
 
-/* As coro__context_switch(), abandoning the running context for good. */
-_Noreturn void coro__context_jump(coro__context *to, void *(*fn)(void *), void *value);
+/* Run on ctx's own stack: saves it into ctx and activates the resumer slot,
+ * whose pending resume returns value. Returns what the next resume sends. */
+void *coro__context_yield(coro__context *ctx, void *value);
+
+/* As coro__context_yield(), leaving ctx's stack for good. */
+_Noreturn void coro__context_return(coro__context *ctx, void *value);
 
 /* The backend's name, as coro_backend() reports it. */
 const char *coro__context_backend(void);

@@ -13,17 +13,23 @@
 #include <string.h>
 
 struct coro__context {
-    void *sp; /* the saved frame, while switched out */
+    void *sp;         /* the coroutine's saved frame, while it is switched out */
+    void *resumer_sp; /* its resumer's, while it runs */
     void (*entry)(void *);
     void *arg;
     /* A function to run on arrival, and its argument: see land(). */
     void *(*arrival_fn)(void *);
     void *arrival_value;
-    struct coro__switch_marks marks; /* for ASan and TSan */
+    /* For ASan and TSan: the coroutine's, and its resumer's (learnt by a
+     * switch, as the resumer's stack is not libcoro's to know). */
+    struct coro__switch_marks marks;
+    struct coro__switch_marks resumer_marks;
 };
 
+_Static_assert(alignof(struct coro__context) <= 16, "coro.c keeps contexts 16-byte aligned");
+
 void *coro__asm_switch(void **save_sp, void **to_sp, void *(*fn)(void *), void *value);
-_Noreturn void coro__asm_jump(void **to_sp, void *(*fn)(void *), void *value);
+_Noreturn void coro__asm_jump(void **to_sp, void *value);
 void coro__asm_start(void);
 
 size_t coro__context_size(void)
@@ -31,16 +37,11 @@ size_t coro__context_size(void)
     return sizeof(struct coro__context);
 }
 
-size_t coro__context_align(void)
-{
-    return alignof(struct coro__context);
-}
-
 static _Noreturn void start(struct coro__context *ctx)
 {
     coro__marks_arrive(&ctx->marks);
     ctx->entry(ctx->arg);
-    abort(); /* entry leaves by coro__context_jump() */
+    abort(); /* entry leaves by coro__context_return() */
 }
 
 /* The first frame coro__asm_switch() pops: see the layout in the .S file. */
@@ -83,9 +84,11 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     memset(frame, 0, FRAME_SIZE + TOP_GAP);
     lay_first_frame(frame, ctx);
     ctx->sp = frame;
+    ctx->resumer_sp = NULL;
     ctx->entry = entry;
     ctx->arg = arg;
     coro__marks_init(&ctx->marks, stack_lo, stack_size);
+    memset(&ctx->resumer_marks, 0, sizeof ctx->resumer_marks);
     return 0;
 }
 
@@ -110,35 +113,38 @@ static void *land(void *arg)
     return ctx->arrival_fn(ctx->arrival_value);
 }
 
-/* Without sanitizers this is a tail call: nothing is left to do here after
- * the switch, which then returns straight to this function's caller. */
-void *coro__context_switch(coro__context *save, coro__context *to, void *(*fn)(void *),
-                           void *value)
+/* Without sanitizers these are tail calls: nothing is left to do here
+ * after the switch, which then returns straight to this function's caller. */
+void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
 {
     void *result;
 
     if (fn != NULL) {
-        to->arrival_fn = fn;
-        to->arrival_value = value;
+        ctx->arrival_fn = fn;
+        ctx->arrival_value = value;
         fn = land;
-        value = to;
+        value = ctx;
     }
-    coro__marks_leave(&save->marks, &to->marks);
-    result = coro__asm_switch(&save->sp, &to->sp, fn, value);
-    coro__marks_arrive(&save->marks);
+    coro__marks_leave(&ctx->resumer_marks, &ctx->marks);
+    result = coro__asm_switch(&ctx->resumer_sp, &ctx->sp, fn, value);
+    coro__marks_arrive(&ctx->resumer_marks);
     return result;
 }
 
-_Noreturn void coro__context_jump(coro__context *to, void *(*fn)(void *), void *value)
+void *coro__context_yield(coro__context *ctx, void *value)
 {
-    if (fn != NULL) {
-        to->arrival_fn = fn;
-        to->arrival_value = value;
-        fn = land;
-        value = to;
-    }
-    coro__marks_leave(NULL, &to->marks);
-    coro__asm_jump(&to->sp, fn, value);
+    void *result;
+
+    coro__marks_leave(&ctx->marks, &ctx->resumer_marks);
+    result = coro__asm_switch(&ctx->sp, &ctx->resumer_sp, NULL, value);
+    coro__marks_arrive(&ctx->marks);
+    return result;
+}
+
+_Noreturn void coro__context_return(coro__context *ctx, void *value)
+{
+    coro__marks_leave(NULL, &ctx->resumer_marks);
+    coro__asm_jump(&ctx->resumer_sp, value);
 }
 
 const char *coro__context_backend(void)

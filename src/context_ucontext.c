@@ -20,26 +20,31 @@
 #include <string.h>
 #include <ucontext.h>
 
-struct coro__context {
+/* One side of a switch: the coroutine, or its resumer. */
+struct side {
     ucontext_t uc;
-    /* Where the trampoline goes: makecontext() passes only ints. */
-    void (*entry)(void *);
-    void *arg;
     /* What the pending switch returns, or the function whose result it
-     * returns (run on arrival): set by whoever switches to this context. */
+     * returns (run on arrival): set by whoever switches to this side. */
     void *(*arrival_fn)(void *);
     void *arrival_value;
     struct coro__switch_marks marks; /* for ASan and TSan */
 };
 
+struct coro__context {
+    struct side self;
+    /* Filled by each resume; its marks learn the resumer's stack from the
+     * switch, as it is not libcoro's to know. */
+    struct side resumer;
+    /* Where the trampoline goes: makecontext() passes only ints. */
+    void (*entry)(void *);
+    void *arg;
+};
+
+_Static_assert(alignof(struct coro__context) <= 16, "coro.c keeps contexts 16-byte aligned");
+
 size_t coro__context_size(void)
 {
     return sizeof(struct coro__context);
-}
-
-size_t coro__context_align(void)
-{
-    return alignof(struct coro__context);
 }
 
 /* makecontext() passes int arguments only, so the context's address arrives
@@ -49,9 +54,9 @@ static void trampoline(int hi, int lo)
     uintptr_t bits = ((uintptr_t)(unsigned)hi << 16 << 16) | (uintptr_t)(unsigned)lo;
     struct coro__context *ctx = (struct coro__context *)bits;
 
-    coro__marks_arrive(&ctx->marks);
+    coro__marks_arrive(&ctx->self.marks);
     ctx->entry(ctx->arg);
-    /* entry leaves by coro__context_jump(); returning here would end the
+    /* entry leaves by coro__context_return(); returning here would end the
      * thread (uc_link is NULL), so stop loudly instead. */
     abort();
 }
@@ -138,36 +143,39 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
                        void (*entry)(void *), void *arg)
 {
     uintptr_t bits = (uintptr_t)ctx;
-    int error = fill_context(&ctx->uc);
+    ucontext_t *uc = &ctx->self.uc;
+    int error = fill_context(uc);
 
     if (error != 0)
         return error;
-    ctx->uc.uc_stack.ss_sp = stack_lo;
-    ctx->uc.uc_stack.ss_size = stack_size;
-    ctx->uc.uc_stack.ss_flags = 0;
-    ctx->uc.uc_link = NULL;
+    uc->uc_stack.ss_sp = stack_lo;
+    uc->uc_stack.ss_size = stack_size;
+    uc->uc_stack.ss_flags = 0;
+    uc->uc_link = NULL;
     ctx->entry = entry;
     ctx->arg = arg;
-    ctx->arrival_fn = NULL;
-    ctx->arrival_value = NULL;
-    coro__marks_init(&ctx->marks, stack_lo, stack_size);
-    makecontext(&ctx->uc, (void (*)(void))trampoline, 2,
+    ctx->self.arrival_fn = NULL;
+    ctx->self.arrival_value = NULL;
+    coro__marks_init(&ctx->self.marks, stack_lo, stack_size);
+    ctx->resumer.arrival_fn = NULL;
+    ctx->resumer.arrival_value = NULL;
+    memset(&ctx->resumer.marks, 0, sizeof ctx->resumer.marks);
+    makecontext(uc, (void (*)(void))trampoline, 2,
                 (int)(unsigned)(bits >> 16 >> 16), (int)(unsigned)(bits & 0xffffffffu));
     return 0;
 }
 
 int coro__context_must_finish(const coro__context *ctx)
 {
-    return coro__marks_hold_fake_stack(&ctx->marks);
+    return coro__marks_hold_fake_stack(&ctx->self.marks);
 }
 
 void coro__context_release(coro__context *ctx)
 {
-    coro__marks_release(&ctx->marks);
+    coro__marks_release(&ctx->self.marks);
 }
 
-void *coro__context_switch(coro__context *save, coro__context *to, void *(*fn)(void *),
-                           void *value)
+static void *swap(struct side *save, struct side *to, void *(*fn)(void *), void *value)
 {
     void *(*arrival_fn)(void *);
 
@@ -186,12 +194,22 @@ void *coro__context_switch(coro__context *save, coro__context *to, void *(*fn)(v
     return save->arrival_value;
 }
 
-_Noreturn void coro__context_jump(coro__context *to, void *(*fn)(void *), void *value)
+void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
 {
-    to->arrival_fn = fn;
-    to->arrival_value = value;
-    coro__marks_leave(NULL, &to->marks);
-    setcontext(&to->uc);
+    return swap(&ctx->resumer, &ctx->self, fn, value);
+}
+
+void *coro__context_yield(coro__context *ctx, void *value)
+{
+    return swap(&ctx->self, &ctx->resumer, NULL, value);
+}
+
+_Noreturn void coro__context_return(coro__context *ctx, void *value)
+{
+    ctx->resumer.arrival_fn = NULL;
+    ctx->resumer.arrival_value = value;
+    coro__marks_leave(NULL, &ctx->resumer.marks);
+    setcontext(&ctx->resumer.uc);
     abort();
 }
 

@@ -5,13 +5,10 @@
 #include "coro.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdalign.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "compiler.h"
 #include "context.h"
@@ -46,109 +43,65 @@ struct coro {
     size_t cleanup_count;
     size_t cleanup_capacity;
     struct coro__stack stack;
-    /* This coroutine's context while it is not running. While it runs, a
-     * coroutine it resumes saves it here. */
-    coro__context *context;
     /* While it runs: the coroutine that resumed it, or NULL for the
-     * thread's own stack, and where that resumer waits (the resumer's
-     * context, or the thread's home context). */
+     * thread's own stack. */
     struct coro *resumer;
-    coro__context *caller_context;
+    /* Its context, and its resumer's while it runs: coro__context_size()
+     * bytes, at a fixed offset so that a switch finds them without a load. */
+    alignas(16) unsigned char context[];
 };
 
+static inline coro__context *context_of(struct coro *co)
+{
+    return (coro__context *)co->context;
+}
+
 /*
- * Per thread: the coroutine running on it, and the context the thread's
- * own stack waits in. A body that yields may be resumed on another thread,
- * and compilers may keep the address of a thread-local variable across a
- * call, so every access goes through functions that are never inlined into
- * code that switches.
+ * Per thread: the coroutine running on it, and whether the thread is ready
+ * for overflow reports.
+ *
+ * A body that yields may be resumed on another thread, and compilers may
+ * keep the address of a thread-local variable (on AArch64, the thread
+ * pointer) across a call. So this is read and written inline only in code
+ * that does nothing after its switch (the switch is its tail call), and
+ * through functions that are never inlined everywhere else.
  */
 static _Thread_local struct {
     struct coro *running;
-    /* Where the thread's own stack waits while a coroutine it resumed runs:
-     * one context per thread, made on the thread's first resume. */
-    coro__context *home;
+    bool ready;
 } this_thread CORO_TLS_MODEL;
-
-static pthread_once_t home_key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t home_key;
-static bool home_key_ready;
 
 static CORO_NOINLINE struct coro *running_get(void)
 {
     return this_thread.running;
 }
 
-static CORO_NOINLINE void running_set(struct coro *co)
+/* Readies the thread for overflow reports (its alternate signal stack),
+ * before the first coroutine runs on it. */
+static CORO_NOINLINE void prepare_thread(void)
 {
-    this_thread.running = co;
-}
-
-static void free_home(void *home)
-{
-    free(home);
-    this_thread.home = NULL;
-}
-
-static void create_home_key(void)
-{
-    home_key_ready = pthread_key_create(&home_key, free_home) == 0;
-}
-
-static CORO_AT_LOAD void create_home_key_at_load(void)
-{
-    pthread_once(&home_key_once, create_home_key);
-}
-
-/* Gives the thread its home context (freed when the thread exits) and
- * readies it for overflow reports. Returns it, or NULL for ENOMEM. */
-static CORO_NOINLINE coro__context *prepare_thread(void)
-{
-    size_t align = coro__context_align();
-    size_t size = (coro__context_size() + align - 1) / align * align;
-    coro__context *home;
-
-    pthread_once(&home_key_once, create_home_key);
-    if (!home_key_ready)
-        return NULL;
-    home = coro__fault_injected() ? NULL : aligned_alloc(align, size);
-    if (home == NULL)
-        return NULL;
-    /* A switch fills it in; its sanitizer marks start empty. */
-    memset(home, 0, size);
-    if (pthread_setspecific(home_key, home) != 0) {
-        free(home);
-        return NULL;
-    }
     coro__overflow_watch_thread();
-    this_thread.home = home;
-    return home;
+    this_thread.ready = true;
 }
 
-/*
- * Makes co, which must be resumable, the running coroutine, and returns
- * where its resumer is to wait: the resuming coroutine's own context, free
- * while it runs, or the thread's home context. Returns NULL, having changed
- * nothing, when the thread has no home context and none can be had.
- */
-static CORO_NOINLINE coro__context *enter(struct coro *co)
+/* Makes co, which must be resumable, the running coroutine. */
+static CORO_ALWAYS_INLINE void enter(struct coro *co)
 {
     struct coro *resumer = this_thread.running;
-    coro__context *save;
 
-    if (resumer != NULL) {
+    if (resumer != NULL)
         resumer->status = CORO_NORMAL;
-        save = resumer->context;
-    } else {
-        save = this_thread.home;
-        if (save == NULL && (save = prepare_thread()) == NULL)
-            return NULL;
-    }
+    else if (!this_thread.ready)
+        prepare_thread();
     this_thread.running = co;
     co->resumer = resumer;
-    co->caller_context = save;
     co->status = CORO_RUNNING;
-    return save;
+}
+
+/* enter(), for code that has switched before: see this_thread. */
+static CORO_NOINLINE void enter_after_switch(struct coro *co)
+{
+    enter(co);
 }
 
 static void *fail(int error)
@@ -166,10 +119,9 @@ static int busy_error(const coro_t *co)
 }
 
 /*
- * Switches into co, entered with enter(), which returned save, and returns
- * what co hands back once it yields or ends. Its pending yield returns
- * value; with fn not NULL, fn(value) runs first on co's stack instead (to
- * close it).
+ * Switches into co, entered with enter(), and returns what co hands back
+ * once it yields or ends. Its pending yield returns value; with fn not
+ * NULL, fn(value) runs first on co's stack instead (to close it).
  *
  * Nothing is done here after the switch: co, before it switches back, makes
  * the resumer running again (hand_back()), so that this call ends in a tail
@@ -177,19 +129,18 @@ static int busy_error(const coro_t *co)
  * to the caller. co runs on this thread from here to its switch back, so
  * the thread-local state it restores is this thread's.
  */
-static inline void *switch_into(struct coro *co, coro__context *save, void *(*fn)(void *),
-                                void *value)
+static CORO_ALWAYS_INLINE void *switch_into(struct coro *co, void *(*fn)(void *), void *value)
 {
-    return coro__context_switch(save, co->context, fn, value);
+    return coro__context_resume(context_of(co), fn, value);
 }
 
 /* What co's resumer finds on return from switch_into(), done by co just
  * before it switches back (co has its new status already). */
-static void hand_back(struct coro *co)
+static CORO_ALWAYS_INLINE void hand_back(struct coro *co)
 {
     struct coro *resumer = co->resumer;
 
-    running_set(resumer);
+    this_thread.running = resumer;
     if (resumer != NULL)
         resumer->status = CORO_RUNNING;
 }
@@ -197,7 +148,7 @@ static void hand_back(struct coro *co)
 /* Runs co's cleanups, last registered first, on co's own stack, then leaves
  * the stack for good with result in the slot. The stack stays co's until
  * coro_destroy(): co lives at its top. */
-static _Noreturn void finish(struct coro *co, void *result)
+static CORO_NOINLINE _Noreturn void finish(struct coro *co, void *result)
 {
     co->ending = true;
     if (co->delegate != NULL) {
@@ -215,7 +166,7 @@ static _Noreturn void finish(struct coro *co, void *result)
     }
     co->status = CORO_DEAD;
     hand_back(co);
-    coro__context_jump(co->caller_context, NULL, result);
+    coro__context_return(context_of(co), result);
 }
 
 /* Run on co's stack on arrival from coro_close(), in place of the return of
@@ -236,45 +187,22 @@ static _Noreturn void coro_main(void *arg)
  * value sent, or never returns when co is closed meanwhile (the close
  * switches in to finish_closed() instead). Nothing is done after the
  * switch: see switch_into(). */
-static void *suspend(struct coro *co, void *value)
+static CORO_ALWAYS_INLINE void *suspend(struct coro *co, void *value)
 {
     co->status = CORO_SUSPENDED;
     hand_back(co);
-    return coro__context_switch(co->context, co->caller_context, NULL, value);
+    return coro__context_yield(context_of(co), value);
 }
 
-/*
- * The top of a stack holds the coroutine, then its context, each aligned:
- * the record's bytes, and the context's offset in it. The same for every
- * coroutine, so worked out once (release and acquire: the offset is stored
- * before the bytes that say it is there).
- */
-static size_t record_bytes(size_t *context_offset)
+/* The coroutine and its context, at the top of its stack. */
+static size_t record_bytes(void)
 {
-    static atomic_size_t cached_bytes, cached_offset;
-    size_t bytes = atomic_load_explicit(&cached_bytes, memory_order_acquire);
-    size_t align, offset;
-
-    if (bytes != 0) {
-        *context_offset = atomic_load_explicit(&cached_offset, memory_order_relaxed);
-        return bytes;
-    }
-    align = coro__context_align(); /* a power of two, as are the others */
-    if (align < alignof(struct coro))
-        align = alignof(struct coro);
-    if (align < 16)
-        align = 16;
-    offset = (sizeof(struct coro) + align - 1) & ~(align - 1);
-    bytes = (offset + coro__context_size() + align - 1) & ~(align - 1);
-    atomic_store_explicit(&cached_offset, offset, memory_order_relaxed);
-    atomic_store_explicit(&cached_bytes, bytes, memory_order_release);
-    *context_offset = offset;
-    return bytes;
+    return sizeof(struct coro) + ((coro__context_size() + 15) & ~(size_t)15);
 }
 
 coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
 {
-    size_t context_offset, bookkeeping;
+    size_t bookkeeping;
     struct coro__stack stack;
     struct coro *co;
     char *top;
@@ -293,7 +221,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
         return fail(error);
     /* At the top of the stack, which is page-aligned; the body's frames go
      * below. */
-    bookkeeping = record_bytes(&context_offset);
+    bookkeeping = record_bytes();
     top = (char *)stack.lo + stack.size;
     co = (struct coro *)(top - bookkeeping);
     /* Field by field: a compound literal here becomes `rep stos`, whose
@@ -308,10 +236,8 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
     co->cleanup_count = 0;
     co->cleanup_capacity = 0;
     co->stack = stack;
-    co->context = (coro__context *)((char *)co + context_offset);
     co->resumer = NULL;
-    co->caller_context = NULL;
-    error = coro__context_make(co->context, stack.lo, stack.size - bookkeeping, coro_main, co);
+    error = coro__context_make(context_of(co), stack.lo, stack.size - bookkeeping, coro_main, co);
     if (error != 0) {
         coro__stack_release(&stack);
         return fail(error);
@@ -333,41 +259,41 @@ static int resume_error(const coro_t *co, const void *value)
     return 0;
 }
 
-/* Checks that co can be resumed with value and enters it: returns where the
- * resumer waits, or NULL with the error in *error and nothing changed. */
-static coro__context *enter_checked(struct coro *co, const void *value, int *error)
-{
-    coro__context *save;
-
-    *error = resume_error(co, value);
-    if (*error != 0)
-        return NULL;
-    save = enter(co);
-    if (save == NULL)
-        *error = ENOMEM;
-    return save;
-}
-
 int coro_resume(coro_t *co, void *value, void **out)
 {
-    int error;
-    coro__context *save = enter_checked(co, value, &error);
+    int error = resume_error(co, value);
     void *result;
 
-    if (save == NULL)
+    if (error != 0)
         return error;
-    result = switch_into(co, save, NULL, value);
+    enter(co);
+    result = switch_into(co, NULL, value);
     if (out != NULL)
         *out = result;
     return 0;
 }
 
+/* coro_send() of anything but a suspended coroutine, on a thread that has
+ * run one before: the checks in full. */
+static CORO_NOINLINE void *send_slowly(coro_t *co, void *value)
+{
+    int error = resume_error(co, value);
+
+    if (error != 0)
+        return fail(error);
+    enter(co);
+    return switch_into(co, NULL, value);
+}
+
+/* The common case, kept to what it needs: no call before the switch, and
+ * so no frame of its own. */
 void *coro_send(coro_t *co, void *value)
 {
-    int error;
-    coro__context *save = enter_checked(co, value, &error);
-
-    return save != NULL ? switch_into(co, save, NULL, value) : fail(error);
+    if (co == NULL || co->status != CORO_SUSPENDED || co->delegator != NULL ||
+        !this_thread.ready)
+        return send_slowly(co, value);
+    enter(co);
+    return switch_into(co, NULL, value);
 }
 
 void *coro_next(coro_t *co)
@@ -380,19 +306,28 @@ static int yield_error(const coro_t *co)
 {
     if (co == NULL)
         return EINVAL;
-    if (co != running_get())
+    if (co != this_thread.running)
         return EPERM;
     if (co->ending)
         return ECANCELED;
     return 0;
 }
 
+static CORO_NOINLINE void *fail_yield(const coro_t *co)
+{
+    return fail(yield_error(co));
+}
+
 void *coro_yield(coro_t *co, void *value)
 {
-    int error = yield_error(co);
+    if (yield_error(co) != 0)
+        return fail_yield(co);
+    return suspend(co, value);
+}
 
-    if (error != 0)
-        return fail(error);
+/* suspend(), for code that has switched before: see this_thread. */
+static CORO_NOINLINE void *suspend_after_switch(struct coro *co, void *value)
+{
     return suspend(co, value);
 }
 
@@ -414,10 +349,10 @@ void *coro_yield_from(coro_t *co, coro_t *sub)
     sub->delegator = co;
     while (sub->status != CORO_DEAD) {
         /* If co is closed here, finish() closes sub before co's cleanups. */
-        void *sent = suspend(co, value);
+        void *sent = suspend_after_switch(co, value);
 
-        /* co is running: sub's resumer waits in co's context. */
-        value = switch_into(sub, enter(sub), NULL, sent);
+        enter_after_switch(sub);
+        value = switch_into(sub, NULL, sent);
     }
     co->delegate = NULL;
     sub->delegator = NULL;
@@ -439,18 +374,15 @@ int coro_close(coro_t *co)
         return 0;
     case CORO_SUSPENDED:
         if (co->cleanup_count == 0 && co->delegate == NULL &&
-            !(CORO_SANITIZER_FIBERS && coro__context_must_finish(co->context))) {
+            !(CORO_SANITIZER_FIBERS && coro__context_must_finish(context_of(co)))) {
             /* Nothing would run on its stack: no need to switch into it. */
             co->ending = true;
             co->status = CORO_DEAD;
         } else {
-            coro__context *save = enter(co);
-
-            if (save == NULL)
-                return ENOMEM;
+            enter(co);
             /* Its pending yield never returns: finish() runs instead. */
             co->ending = true;
-            switch_into(co, save, finish_closed, co);
+            switch_into(co, finish_closed, co);
         }
         return 0;
     default: /* CORO_DEAD: busy_error() took RUNNING and NORMAL */
@@ -493,7 +425,7 @@ int coro_destroy(coro_t *co)
     /* co lives on the stack it releases. */
     stack = co->stack;
     if (CORO_SANITIZER_FIBERS)
-        coro__context_release(co->context);
+        coro__context_release(context_of(co));
     if (co->cleanups != NULL)
         free(co->cleanups);
     coro__stack_release(&stack);

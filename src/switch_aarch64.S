@@ -68,16 +68,15 @@ coro__asm_switch:
     b .Lload
     .size coro__asm_switch, .-coro__asm_switch
 
-/* void coro__asm_jump(void **to_sp, void *(*fn)(void *), void *value): the
- * second half alone, for a context that is left for good (nothing of it is
- * saved, not even its stack pointer, whose slot may already be gone). */
+/* void coro__asm_jump(void **to_sp, void *value): the second half alone,
+ * for a context that is left for good (nothing of it is saved). */
     .globl coro__asm_jump
     .hidden coro__asm_jump
     .type coro__asm_jump, %function
     .p2align 4
 coro__asm_jump:
-    mov x3, x2
-    mov x2, x1
+    mov x3, x1
+    mov x2, xzr
     ldr x9, [x0]
     mov sp, x9
     b .Lrestore

@@ -65,16 +65,15 @@ coro__asm_switch:
     jmp .Lpop
     .size coro__asm_switch, .-coro__asm_switch
 
-/* void coro__asm_jump(void **to_sp, void *(*fn)(void *), void *value): the
- * second half alone, for a context that is left for good (nothing of it is
- * saved, not even its stack pointer, whose slot may already be gone). */
+/* void coro__asm_jump(void **to_sp, void *value): the second half alone,
+ * for a context that is left for good (nothing of it is saved). */
     .globl coro__asm_jump
     .hidden coro__asm_jump
     .type coro__asm_jump, @function
     .p2align 4
 coro__asm_jump:
-    movq %rdx, %rcx
-    movq %rsi, %rdx
+    movq %rsi, %rcx
+    xorl %edx, %edx
     movq (%rdi), %rsp
     jmp .Lrestore
     .size coro__asm_jump, .-coro__asm_jump
