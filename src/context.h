@@ -9,12 +9,12 @@
 #include <stddef.h>
 
 /*
- * A coroutine's contexts: the machine context of the coroutine itself, and
- * the slot its resumer waits in while it runs. Keeping the resumer's side in
- * the coroutine puts both at fixed offsets from it: a switch finds what it
- * saves and what it restores without following a pointer. Storage is laid
- * out by the caller: coro__context_size() bytes, 16-byte aligned (no
- * backend needs more: each asserts it).
+ * A coroutine's context: its own machine context, and where its resumer
+ * waits while it runs. The asm backend keeps the resumer's side in the
+ * context too, at a fixed offset from the coroutine: a switch then finds
+ * what it saves and what it restores without following a pointer. Storage
+ * is laid out by the caller: coro__context_size() bytes, 16-byte aligned
+ * (no backend needs more: each asserts it).
  */
 typedef struct coro__context coro__context;
 
@@ -38,7 +38,7 @@ int coro__context_must_finish(const coro__context *ctx);
 void coro__context_release(coro__context *ctx);
 
 /*
- * Saves the running context into ctx's resumer slot and activates ctx,
+ * Saves the running context as ctx's resumer and activates ctx,
  * whose pending yield then returns: with fn NULL it returns value;
  * otherwise fn(value) runs first on ctx's stack, on arrival, and the yield
  * returns what fn returns (fn may also never return). Returns what ctx
@@ -50,7 +50,7 @@ void coro__context_release(coro__context *ctx);
  */
 void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value);
 
-/* Run on ctx's own stack: saves it into ctx and activates the resumer slot,
+/* Run on ctx's own stack: saves it into ctx and activates its resumer,
  * whose pending resume returns value. Returns what the next resume sends. */
 void *coro__context_yield(coro__context *ctx, void *value);
 
