@@ -24,18 +24,21 @@
  * Errors. Functions returning int return 0 or an error number (as pthreads
  * do) and change nothing on error. Functions returning a pointer return NULL
  * and set errno on error; where NULL is also a valid value, use the checked
- * form coro_resume(). The error numbers:
+ * forms coro_resume() and coro_suspend(). The error numbers:
  *
  *   EINVAL    a NULL coroutine, body, delegate or cleanup; a stack size below
  *             CORO_MIN_STACK_SIZE; a non-NULL value sent to a coroutine
- *             that has not started (CORO_CREATED)
+ *             that has not started (CORO_CREATED); an error number of 0 or
+ *             less thrown with coro_throw()
  *   EBUSY     the coroutine is executing (CORO_RUNNING or CORO_NORMAL), or
  *             another coroutine is delegating to it with coro_yield_from()
- *   ESRCH     resuming a coroutine that has finished (CORO_DEAD)
- *   EPERM     coro_yield(), coro_yield_from() or coro_defer() on a coroutine
- *             that is not the one running on this thread
- *   ECANCELED coro_yield() or coro_yield_from() while the coroutine is
- *             ending (from a cleanup registered with coro_defer())
+ *   ESRCH     resuming or throwing into a coroutine that has finished
+ *             (CORO_DEAD)
+ *   EPERM     coro_yield(), coro_suspend(), coro_yield_from() or coro_defer()
+ *             on a coroutine that is not the one running on this thread
+ *   ECANCELED coro_yield(), coro_suspend() or coro_yield_from() while the
+ *             coroutine is ending (from a cleanup registered with
+ *             coro_defer())
  *   ENOMEM    out of memory (or out of memory mappings); nothing is leaked
  *
  * Threads. Each thread has its own current coroutine. A suspended coroutine
@@ -126,16 +129,47 @@ CORO_API int coro_resume(coro_t *co, void *value, void **out);
  * coro_yield: suspends co, handing value to whoever resumed it; returns the
  * value of the next coro_send(). Only from inside co, at any call depth: co
  * must be the coroutine running on this thread. If co is closed while
- * suspended here, this call never returns (co's cleanups run instead).
+ * suspended here, this call never returns (co's cleanups run instead). If
+ * co is thrown into (coro_throw()), returns NULL with errno set to the
+ * error thrown: use coro_suspend() where NULL is also a value.
  * Errors: NULL with errno EINVAL (co is NULL), EPERM (co is not the running
  * coroutine), ECANCELED (co is ending: called from a cleanup).
  */
 CORO_API void *coro_yield(coro_t *co, void *value);
 
 /*
+ * coro_suspend: the checked form of coro_yield(), for a body that must tell
+ * a value sent from an error thrown in with coro_throw(). Suspends co as
+ * coro_yield() does; returns 0 and stores the value of the next coro_send()
+ * in *received (when received is not NULL), or returns the error a
+ * coro_throw() delivered instead (*received is then unchanged). Errors as
+ * for coro_yield(), returned: EINVAL, EPERM, ECANCELED; nothing changes.
+ */
+CORO_API int coro_suspend(coro_t *co, void *value, void **received);
+
+/*
+ * coro_throw: as Python's gen.throw(). Resumes co so that its pending yield
+ * fails with error instead of returning a value: coro_suspend() returns
+ * error, coro_yield() returns NULL with errno set to error, and a
+ * coro_yield_from() passes it on to its delegate's pending yield. On
+ * success stores what co yields or returns next in *out (when out is not
+ * NULL), as coro_resume() does, and returns 0. A CORO_CREATED coroutine
+ * never runs: it becomes CORO_DEAD, *out is NULL, and 0 is returned.
+ * The body decides what a thrown error means: it may yield again (a C
+ * error does not unwind by itself), or end and hand the error on, e.g. by
+ * returning (void *)(intptr_t)error or a value its caller knows.
+ * Errors: EINVAL (co is NULL; error is 0 or negative), EBUSY (co is
+ * CORO_RUNNING or CORO_NORMAL, as when it throws into itself or its cleanups
+ * run, or is being delegated to), ESRCH (co is CORO_DEAD). On error *out
+ * and co are unchanged.
+ */
+CORO_API int coro_throw(coro_t *co, int error, void **out);
+
+/*
  * coro_yield_from: delegation as Python's `yield from sub` (PEP 380). Resumes
  * sub with NULL, then runs it to its end: every value sub yields is yielded
- * out of co, every value sent to co is sent into sub. Returns sub's return
+ * out of co, every value sent to co is sent into sub, and every error
+ * thrown into co is thrown into sub's pending yield. Returns sub's return
  * value. If co is closed meanwhile, sub is closed first. sub stays owned by
  * the caller, who destroys it; while delegated to it cannot be resumed,
  * closed or destroyed by anyone else (EBUSY).

@@ -1,6 +1,7 @@
 /*
- * The state machine: create, resume, yield, close, defer, yield_from. It
- * switches only through context.h and gets stacks only through stack.h.
+ * The state machine: create, resume, yield, throw, close, defer,
+ * yield_from. It switches only through context.h and gets stacks only
+ * through stack.h.
  */
 #include "coro.h"
 
@@ -35,6 +36,13 @@ struct coro {
     /* Set once the coroutine is ending: a close was asked for, or its
      * cleanups are running. Yields fail from then on. */
     bool ending;
+    /* Its pending yield is a checked one (coro_suspend(), or the wait in
+     * coro_yield_from()), which takes a thrown error from `thrown`; a plain
+     * coro_yield() takes it in errno. */
+    bool checked_yield;
+    /* The error coro_throw() is delivering, until the pending yield takes
+     * it. */
+    int thrown;
     /* coro_yield_from() links: the coroutine this one delegates to, and the
      * one delegating to this one (which alone may resume or close it). */
     struct coro *delegate;
@@ -98,11 +106,6 @@ static CORO_ALWAYS_INLINE void enter(struct coro *co)
     co->status = CORO_RUNNING;
 }
 
-/* enter(), for code that has switched before: see this_thread. */
-static CORO_NOINLINE void enter_after_switch(struct coro *co)
-{
-    enter(co);
-}
 
 static void *fail(int error)
 {
@@ -230,6 +233,8 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
     co->arg = arg;
     co->status = CORO_CREATED;
     co->ending = false;
+    co->checked_yield = false;
+    co->thrown = 0;
     co->delegate = NULL;
     co->delegator = NULL;
     co->cleanups = NULL;
@@ -325,10 +330,70 @@ void *coro_yield(coro_t *co, void *value)
     return suspend(co, value);
 }
 
-/* suspend(), for code that has switched before: see this_thread. */
-static CORO_NOINLINE void *suspend_after_switch(struct coro *co, void *value)
+/* Run on co's stack on arrival from a throw, in place of the return of
+ * co's pending yield: a checked yield finds the error in co->thrown; a
+ * plain coro_yield() returns NULL with it in errno. */
+static void *deliver_throw(void *arg)
 {
-    return suspend(co, value);
+    struct coro *co = arg;
+
+    if (!co->checked_yield) {
+        errno = co->thrown;
+        co->thrown = 0;
+    }
+    return NULL;
+}
+
+/* Resumes co, which must be suspended, so that its pending yield fails
+ * with error; returns what co hands back next. */
+static CORO_ALWAYS_INLINE void *throw_into(struct coro *co, int error)
+{
+    co->thrown = error;
+    enter(co);
+    return switch_into(co, deliver_throw, co);
+}
+
+/* Suspends co as coro_suspend() does: returns the error thrown in, or 0
+ * with the value sent in *sent. */
+static CORO_ALWAYS_INLINE int suspend_checked(struct coro *co, void *value, void **sent)
+{
+    int thrown;
+
+    co->checked_yield = true;
+    *sent = suspend(co, value);
+    co->checked_yield = false;
+    thrown = co->thrown;
+    co->thrown = 0;
+    return thrown;
+}
+
+int coro_suspend(coro_t *co, void *value, void **received)
+{
+    int error = yield_error(co);
+    void *sent;
+
+    if (error != 0)
+        return error;
+    error = suspend_checked(co, value, &sent);
+    if (error == 0 && received != NULL)
+        *received = sent;
+    return error;
+}
+
+/* coro_yield_from()'s loop goes on after switches: it reaches the
+ * thread-local state only through these (see this_thread). */
+static CORO_NOINLINE int suspend_checked_after_switch(struct coro *co, void *value, void **sent)
+{
+    return suspend_checked(co, value, sent);
+}
+
+/* Hands sub what its delegator was sent: the value, or the error thrown. */
+static CORO_NOINLINE void *pass_to_delegate(struct coro *sub, int thrown, void *sent)
+{
+    if (thrown != 0)
+        return throw_into(sub, thrown);
+    enter(sub);
+    return switch_into(sub, NULL, sent);
 }
 
 void *coro_yield_from(coro_t *co, coro_t *sub)
@@ -349,14 +414,40 @@ void *coro_yield_from(coro_t *co, coro_t *sub)
     sub->delegator = co;
     while (sub->status != CORO_DEAD) {
         /* If co is closed here, finish() closes sub before co's cleanups. */
-        void *sent = suspend_after_switch(co, value);
+        void *sent;
+        int thrown = suspend_checked_after_switch(co, value, &sent);
 
-        enter_after_switch(sub);
-        value = switch_into(sub, NULL, sent);
+        value = pass_to_delegate(sub, thrown, sent);
     }
     co->delegate = NULL;
     sub->delegator = NULL;
     return value;
+}
+
+int coro_throw(coro_t *co, int error, void **out)
+{
+    int busy;
+    void *result;
+
+    if (co == NULL || error <= 0)
+        return EINVAL;
+    busy = busy_error(co);
+    if (busy != 0)
+        return busy;
+    switch (co->status) {
+    case CORO_CREATED: /* as Python: a generator thrown into before it starts is closed */
+        co->status = CORO_DEAD;
+        result = NULL;
+        break;
+    case CORO_SUSPENDED:
+        result = throw_into(co, error);
+        break;
+    default: /* CORO_DEAD: busy_error() took RUNNING and NORMAL */
+        return ESRCH;
+    }
+    if (out != NULL)
+        *out = result;
+    return 0;
 }
 
 int coro_close(coro_t *co)

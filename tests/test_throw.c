@@ -1,0 +1,390 @@
+/* coro_throw() and coro_suspend(): Python's gen.throw() and a yield that
+ * tells a value sent from an error thrown in. */
+#include "test_support.h"
+
+#include <errno.h>
+
+/* Records what each coro_suspend() got, and yields it back: a value sent
+ * comes back doubled, an error thrown in comes back negated. EPIPE ends
+ * the body, which returns 1000 + EPIPE. */
+struct suspend_log {
+    int errors[8];
+    intptr_t values[8];
+    int count;
+};
+
+static void *checked_echo(coro_t *co, void *arg)
+{
+    struct suspend_log *log = arg;
+    intptr_t last = 0;
+
+    for (;;) {
+        void *received = INT_TO_PTR(-99); /* must stay as it is on a throw */
+        int error = coro_suspend(co, INT_TO_PTR(last), &received);
+
+        log->errors[log->count] = error;
+        log->values[log->count++] = PTR_TO_INT(received);
+        if (error == EPIPE)
+            return INT_TO_PTR(1000 + EPIPE);
+        last = error != 0 ? -error : 2 * PTR_TO_INT(received);
+    }
+}
+
+static int body_ran;
+
+static void *never_runs(coro_t *co, void *arg)
+{
+    (void)co, (void)arg;
+    body_ran = 1;
+    return NULL;
+}
+
+/* As Python: a generator thrown into before it starts is closed, its body
+ * never run. */
+static void test_throw_created_never_runs(void **state)
+{
+    coro_t *co = coro_create(never_runs, NULL, 0);
+    void *out = INT_TO_PTR(-5);
+
+    (void)state;
+    body_ran = 0;
+    assert_non_null(co);
+    assert_int_equal(coro_throw(co, EIO, &out), 0);
+    assert_null(out);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(body_ran, 0);
+    assert_int_equal(coro_resume(co, NULL, &out), ESRCH);
+    assert_int_equal(coro_throw(co, EIO, &out), ESRCH);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* Values go both ways around a throw, and the throw is told apart. */
+static void test_throw_suspend_gets_the_error(void **state)
+{
+    struct suspend_log log = {{0}, {0}, 0};
+    coro_t *co = coro_create(checked_echo, &log, 0);
+    void *out = NULL;
+
+    (void)state;
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(5))), 10);
+    assert_int_equal(coro_throw(co, EIO, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), -EIO);
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(7))), 14);
+    /* NULL sent is a value, not an error. */
+    assert_null(coro_send(co, NULL));
+    assert_int_equal(coro_throw(co, EPIPE, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), 1000 + EPIPE);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+
+    assert_int_equal(log.count, 5);
+    assert_int_equal(log.errors[0], 0);
+    assert_int_equal(log.values[0], 5);
+    assert_int_equal(log.errors[1], EIO);
+    assert_int_equal(log.values[1], -99);
+    assert_int_equal(log.errors[2], 0);
+    assert_int_equal(log.values[2], 7);
+    assert_int_equal(log.errors[3], 0);
+    assert_int_equal(log.values[3], 0);
+    assert_int_equal(log.errors[4], EPIPE);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* A plain coro_yield() thrown into returns NULL with errno set; a body may
+ * go on yielding after it. */
+static void *plain_yielder(coro_t *co, void *arg)
+{
+    (void)arg;
+    for (intptr_t i = 1;; i++) {
+        errno = 0;
+        if (coro_yield(co, INT_TO_PTR(i)) == NULL)
+            coro_yield(co, INT_TO_PTR(-errno));
+    }
+    return NULL; /* never reached: destroyed while suspended */
+}
+
+static void test_throw_plain_yield_sets_errno(void **state)
+{
+    coro_t *co = coro_create(plain_yielder, NULL, 0);
+    void *out = NULL;
+
+    (void)state;
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(3))), 2);
+    assert_int_equal(coro_throw(co, ETIMEDOUT, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), -ETIMEDOUT);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 3);
+    assert_int_equal(coro_throw(co, ENOENT, NULL), 0); /* out may be NULL */
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 4);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+static int cleanups_run;
+
+static void count_cleanup(void *arg)
+{
+    (void)arg;
+    cleanups_run++;
+}
+
+static void *handles_and_goes_on(coro_t *co, void *arg)
+{
+    void *received = NULL;
+    int error;
+
+    (void)arg;
+    assert_int_equal(coro_defer(co, count_cleanup, NULL), 0);
+    error = coro_suspend(co, INT_TO_PTR(1), &received);
+    assert_int_equal(error, EAGAIN);
+    error = coro_suspend(co, INT_TO_PTR(2), &received);
+    assert_int_equal(error, 0);
+    assert_int_equal(PTR_TO_INT(received), 40);
+    coro_yield(co, INT_TO_PTR(3));
+    fail_msg("closed while suspended: this yield never returns");
+    return NULL;
+}
+
+/* A throw does not end the coroutine: it can be sent to and closed after. */
+static void test_throw_then_send_then_close(void **state)
+{
+    coro_t *co = coro_create(handles_and_goes_on, NULL, 0);
+    void *out = NULL;
+
+    (void)state;
+    cleanups_run = 0;
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
+    assert_int_equal(coro_throw(co, EAGAIN, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), 2);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(40))), 3);
+    assert_int_equal(coro_close(co), 0);
+    assert_int_equal(cleanups_run, 1);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(coro_throw(co, EAGAIN, &out), ESRCH);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* Two levels of coro_yield_from(): each returns what its delegate returned,
+ * plus one. */
+static void *delegates(coro_t *co, void *sub)
+{
+    void *result = coro_yield_from(co, sub);
+
+    return INT_TO_PTR(PTR_TO_INT(result) + 1);
+}
+
+/* A throw into the outermost goes down to the innermost's pending yield,
+ * and delegation goes on, or ends when the innermost returns. */
+static void test_throw_through_yield_from_two_levels(void **state)
+{
+    struct suspend_log log = {{0}, {0}, 0};
+    coro_t *inner = coro_create(checked_echo, &log, 0);
+    coro_t *middle = coro_create(delegates, inner, 0);
+    coro_t *outer = coro_create(delegates, middle, 0);
+    void *out = NULL;
+
+    (void)state;
+    assert_non_null(inner);
+    assert_non_null(middle);
+    assert_non_null(outer);
+    assert_int_equal(PTR_TO_INT(coro_next(outer)), 0);
+    /* Delegated to: only the outermost may be thrown into. */
+    assert_int_equal(coro_throw(inner, EIO, &out), EBUSY);
+    assert_int_equal(coro_throw(middle, EIO, &out), EBUSY);
+    assert_int_equal(coro_throw(outer, EIO, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), -EIO);
+    assert_int_equal(PTR_TO_INT(coro_send(outer, INT_TO_PTR(21))), 42);
+    assert_int_equal(coro_throw(outer, EPIPE, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), 1000 + EPIPE + 2);
+    assert_int_equal(coro_status(outer), CORO_DEAD);
+    assert_int_equal(coro_status(middle), CORO_DEAD);
+    assert_int_equal(coro_status(inner), CORO_DEAD);
+    assert_int_equal(log.count, 3);
+    assert_int_equal(log.errors[0], EIO);
+    assert_int_equal(log.errors[1], 0);
+    assert_int_equal(log.values[1], 21);
+    assert_int_equal(log.errors[2], EPIPE);
+    assert_int_equal(coro_destroy(outer), 0);
+    assert_int_equal(coro_destroy(middle), 0);
+    assert_int_equal(coro_destroy(inner), 0);
+}
+
+/* While co's cleanups run, co is running: a throw into it is refused,
+ * from itself and from a coroutine its cleanup resumes; and it can no
+ * longer yield, checked or not. */
+struct ending {
+    coro_t *co;
+    int self_throw, other_throw, suspend;
+};
+
+static void *throws_into(coro_t *co, void *arg)
+{
+    struct ending *e = arg;
+
+    (void)co;
+    e->other_throw = coro_throw(e->co, EIO, NULL);
+    return NULL;
+}
+
+static void throw_from_cleanup(void *arg)
+{
+    struct ending *e = arg;
+    coro_t *other = coro_create(throws_into, e, 0);
+
+    e->self_throw = coro_throw(e->co, EIO, NULL);
+    e->suspend = coro_suspend(e->co, NULL, NULL);
+    assert_non_null(other);
+    coro_next(other);
+    coro_destroy(other);
+}
+
+static void *registers_throwing_cleanup(coro_t *co, void *arg)
+{
+    struct ending *e = arg;
+
+    e->co = co;
+    assert_int_equal(coro_defer(co, throw_from_cleanup, e), 0);
+    coro_yield(co, NULL);
+    return NULL;
+}
+
+static void test_throw_refused_while_cleanups_run(void **state)
+{
+    struct ending e = {NULL, -1, -1, -1};
+    coro_t *co = coro_create(registers_throwing_cleanup, &e, 0);
+
+    (void)state;
+    assert_non_null(co);
+    coro_next(co);
+    assert_int_equal(coro_close(co), 0);
+    assert_int_equal(e.self_throw, EBUSY);
+    assert_int_equal(e.other_throw, EBUSY);
+    assert_int_equal(e.suspend, ECANCELED);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* Misuse from inside: a coroutine throwing into itself, and into the
+ * coroutine that resumed it (CORO_NORMAL). */
+struct inside {
+    coro_t *resumer;
+    int into_self, into_resumer;
+};
+
+static void *throws_inside(coro_t *co, void *arg)
+{
+    struct inside *in = arg;
+
+    in->into_self = coro_throw(co, EIO, NULL);
+    in->into_resumer = coro_throw(in->resumer, EIO, NULL);
+    return NULL;
+}
+
+static void *resumes_thrower(coro_t *co, void *arg)
+{
+    struct inside *in = arg;
+    coro_t *sub = coro_create(throws_inside, in, 0);
+
+    in->resumer = co;
+    assert_non_null(sub);
+    coro_next(sub);
+    coro_destroy(sub);
+    return NULL;
+}
+
+static void test_throw_misuse(void **state)
+{
+    struct suspend_log log = {{0}, {0}, 0};
+    struct inside in = {NULL, -1, -1};
+    coro_t *co = coro_create(checked_echo, &log, 0);
+    coro_t *nester = coro_create(resumes_thrower, &in, 0);
+    void *out = INT_TO_PTR(-5);
+
+    (void)state;
+    assert_non_null(co);
+    assert_non_null(nester);
+    assert_int_equal(coro_throw(NULL, EIO, &out), EINVAL);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
+    assert_int_equal(coro_throw(co, 0, &out), EINVAL);
+    assert_int_equal(coro_throw(co, -EIO, &out), EINVAL);
+    assert_int_equal(PTR_TO_INT(out), -5); /* nothing changed */
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+    assert_int_equal(log.count, 0);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(4))), 8);
+
+    coro_next(nester);
+    assert_int_equal(in.into_self, EBUSY);
+    assert_int_equal(in.into_resumer, EBUSY);
+    assert_int_equal(coro_status(nester), CORO_DEAD);
+    assert_int_equal(coro_destroy(nester), 0);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* coro_suspend()'s own misuse: changes nothing, *received included. */
+static void *suspends_other(coro_t *co, void *other)
+{
+    void *received = INT_TO_PTR(-5);
+    int error = coro_suspend(other, NULL, &received);
+
+    (void)co;
+    assert_int_equal(PTR_TO_INT(received), -5);
+    return INT_TO_PTR(error);
+}
+
+static void test_suspend_misuse(void **state)
+{
+    struct suspend_log log = {{0}, {0}, 0};
+    coro_t *co = coro_create(checked_echo, &log, 0);
+    coro_t *other = coro_create(suspends_other, co, 0);
+    void *received = INT_TO_PTR(-5);
+
+    (void)state;
+    assert_non_null(co);
+    assert_non_null(other);
+    assert_int_equal(coro_suspend(NULL, NULL, &received), EINVAL);
+    assert_int_equal(coro_suspend(co, NULL, &received), EPERM); /* from the thread's stack */
+    assert_int_equal(PTR_TO_INT(received), -5);
+    assert_int_equal(PTR_TO_INT(coro_next(other)), EPERM); /* another coroutine's */
+    assert_int_equal(coro_status(co), CORO_CREATED);
+    assert_int_equal(coro_destroy(other), 0);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* received may be NULL: the value is dropped. */
+static void *suspends_without_received(coro_t *co, void *arg)
+{
+    int error = coro_suspend(co, arg, NULL);
+
+    return INT_TO_PTR(error == 0 ? 1 : -error);
+}
+
+static void test_suspend_received_may_be_null(void **state)
+{
+    coro_t *co = coro_create(suspends_without_received, INT_TO_PTR(9), 0);
+
+    (void)state;
+    assert_non_null(co);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 9);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(3))), 1);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_throw_created_never_runs),
+        cmocka_unit_test(test_throw_suspend_gets_the_error),
+        cmocka_unit_test(test_throw_plain_yield_sets_errno),
+        cmocka_unit_test(test_throw_then_send_then_close),
+        cmocka_unit_test(test_throw_through_yield_from_two_levels),
+        cmocka_unit_test(test_throw_refused_while_cleanups_run),
+        cmocka_unit_test(test_throw_misuse),
+        cmocka_unit_test(test_suspend_misuse),
+        cmocka_unit_test(test_suspend_received_may_be_null),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
