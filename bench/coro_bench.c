@@ -3,57 +3,48 @@
  * which the default backend is built on, and beside two hand-written
  * register switches; and what a million suspended coroutines cost in memory.
  *
- * Method. Each repetition (--reps) of a timed figure runs its series back to
+ * Method: each repetition (--reps) of a timed figure runs its series back to
  * back, so that the machine's noise hits them alike: the baseline, the fp
- * baseline if any, then libcoro. A series times --iterations operations
- * with clock_gettime(CLOCK_MONOTONIC), after one untimed warm-up of a tenth
- * as many, or of one turn round the figure's N contexts if that is more. A
- * figure is each series' median in ns per operation; ratio = libcoro_ns /
- * baseline_ns, fp_ratio = libcoro_ns / fp_ns. Every operation that can fail
- * is checked, and the first failure ends the program with a message.
+ * baseline if any, then libcoro. A series times --iterations operations with
+ * clock_gettime(CLOCK_MONOTONIC), after an untimed warm-up of a tenth as
+ * many, or of one turn round the figure's N contexts if that is more. A
+ * figure is each series' median, in ns per operation. Every operation that
+ * can fail is checked; the first failure ends the program with a message.
  *
- * Baselines, contexts waiting in their switch on stacks of libcoro's default
- * size, as suspended coroutines wait in coro_yield():
- *   raw  makecontext(), entered and left with swapcontext().
- *   min  bench_min_switch (min_switch_<arch>.S): the callee-saved registers
- *        (x86-64 rbp, rbx, r12-r15; AArch64 x19-x30, d8-d15) and the stack
- *        pointer, nothing else: the least any stackful switch does.
- *   fp   bench_fp_switch: the same and the FP control state (MXCSR and the
- *        x87 control word; FPCR): the least an ABI-complete switch does, as
- *        libcoro's asm backend does. min and fp end as src/switch_<arch>.S
- *        do (x86-64 pop and jmp, AArch64 br x30), never with ret.
+ * Baselines wait in their switch on stacks of libcoro's default size, as a
+ * suspended coroutine waits in coro_yield(). raw: makecontext(), entered and
+ * left with swapcontext(). min: bench_min_switch (min_switch_<arch>.S), the
+ * callee-saved registers (x86-64 rbp, rbx, r12-r15; AArch64 x19-x30, d8-d15)
+ * and the stack pointer, nothing else: the least any stackful switch does.
+ * fp: bench_fp_switch, the same and the FP control state (MXCSR and the x87
+ * control word; FPCR): the least an ABI-complete switch does, as the asm
+ * backend does. Both end as src/switch_<arch>.S do, never with ret.
  *
  * Figures (the NAME of --only and of the BENCH lines), in the order run:
- *   memory          first, before other figures leave freed memory for new
- *                   coroutines to reuse: 1000000 coroutines, each created
- *                   and resumed to a coro_yield(); per coroutine, the growth
- *                   of VmRSS, VmPTE (page tables), their sum and VmSize
- *                   (/proc/self/status), and the ns per create + first
- *                   resume, timed once over the build-up; then the VmRSS +
- *                   VmPTE kept once all are destroyed.
- *   round_trip      coro_send() to a coroutine whose coro_yield() hands the
- *                   value back; baseline: a raw swapcontext() pair.
- *   round_trip_min  the same, the coroutine held in a local as the one
- *                   context of each baseline is; baseline: a min switch
- *                   pair; fp: an fp pair.
- *   create_destroy  coro_create(fn, NULL, 0), coro_next() to the body's
- *                   first coro_yield(), coro_destroy() of the suspended
- *                   coroutine; baseline: one raw round trip.
- *   create_destroy_min  the same; baseline: one min round trip; fp: one fp.
- *   round_robin     round trips with N = 1, 1000, 1000000 coroutines resumed
- *                   in turn, each repetition going on where the last one
- *                   stopped; baseline: N raw contexts alike, their stacks
- *                   carved out of one mapping, a page below each (a guard
- *                   page where the kernel has MADV_GUARD_INSTALL): never
- *                   short of vm.max_map_count, as libcoro may be.
+ *   memory: 1000000 coroutines created and resumed to a coro_yield(), first,
+ *     before other figures leave freed memory to reuse; per coroutine, the
+ *     growth of VmRSS, VmPTE, their sum and VmSize (/proc/self/status) and
+ *     the ns per create + first resume; then the VmRSS + VmPTE kept once all
+ *     are destroyed.
+ *   round_trip: coro_send() to a coroutine whose coro_yield() hands the value
+ *     back, against a raw swapcontext() pair. round_trip_min: the same, the
+ *     coroutine held in a local as the baselines' one context is, against a
+ *     min pair and an fp pair.
+ *   create_destroy: coro_create(fn, NULL, 0), coro_next() to the first
+ *     coro_yield(), coro_destroy(), against one raw round trip.
+ *     create_destroy_min: the same, against one min and one fp round trip.
+ *   round_robin: round trips through N = 1, 1000, 1000000 coroutines in turn,
+ *     going on where the last repetition stopped, against N raw contexts on
+ *     stacks carved out of one mapping, a page below each (a guard page where
+ *     the kernel has MADV_GUARD_INSTALL): never short of vm.max_map_count.
  * memory and round_robin create coroutines until coro_create() fails, and
  * report the N reached. Goals quoted: asm round trip no slower than it was;
  * create_destroy_min ratio at most 8 (asm), create_destroy at most 1.20
  * (ucontext); resident bytes per coroutine at most 4608 (asm), 5120
  * (ucontext); kept at most 64 MiB.
  *
- * Output: two '#' lines, then a line per figure as it is done, key=value
- * pairs separated by spaces, no spaces in a value (wrapped here):
+ * Output: two '#' lines, then a line per figure as it is done (wrapped here;
+ * no value has a space):
  *   BENCH name=env backend=B cpu=MODEL_WITH_UNDERSCORES cpus=C
  *     guard_regions=yes|no max_map_count=M reps=R iterations=I
  *   BENCH name=memory n=N n_requested=N rss_bytes_per_coro=B
@@ -63,15 +54,15 @@
  *     [fp_ns=F fp_ratio=F, the _min figures] reps=R iterations=I limit=L
  *   BENCH name=NAME skipped=no_minimal_switch_for_this_architecture
  *     (a _min figure, where CMake builds no min_switch_<arch>.S)
- * limit is "none" when n_requested was reached, otherwise the error of the
- * coro_create() that failed, e.g. ENOMEM.
+ * ratio = libcoro_ns / baseline_ns, fp_ratio = libcoro_ns / fp_ns; limit is
+ * none when n_requested was reached, else the failed coro_create()'s error.
  *
  * Flags: --smoke (tiny counts, for the ctest: the figures mean nothing),
- * --reps N (default 11), --iterations N (default 100000), --only NAME.
- * To count libcoro's system calls or page faults (strace -c, perf stat),
- * run --only round_trip_min or create_destroy_min --reps 1 at two
- * --iterations counts and subtract: their baselines make none, and each
- * series runs --iterations operations plus a tenth as many to warm up.
+ * --reps N (default 11), --iterations N (default 100000), --only NAME. To
+ * count libcoro's system calls or page faults (strace -c, perf stat), run
+ * --only round_trip_min or create_destroy_min --reps 1 at two --iterations
+ * counts and subtract: their baselines make none, and each series runs
+ * --iterations operations plus a tenth as many to warm up.
  */
 #define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MAP_STACK, MAP_NORESERVE */
 #define _XOPEN_SOURCE 700 /* ucontext: getcontext, makecontext, swapcontext */
@@ -80,6 +71,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,12 +88,11 @@
 #define MAX_REPS 1001
 #define STACK_SIZE ((size_t)CORO_DEFAULT_STACK_SIZE)
 
-struct options {
+static struct {
     int smoke, reps;
     long iterations;
     const char *only; /* NULL: every figure */
-};
-
+} opt;
 static size_t page;       /* the page size */
 static int guard_regions; /* whether the kernel has MADV_GUARD_INSTALL */
 
@@ -131,13 +122,6 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorts values. */
-static double median(double *values, int count)
-{
-    qsort(values, (size_t)count, sizeof values[0], compare_doubles);
-    return count % 2 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
-}
-
 static char *map_stacks(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -154,52 +138,45 @@ static char *proc_field(const char *path, const char *key, char *buf, size_t cap
 {
     FILE *f = fopen(path, "r");
     char line[512];
+    size_t len = strlen(key);
 
     snprintf(buf, cap, "unknown");
-    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, key, strlen(key)) == 0) {
-            char *value = line + strlen(key) + strspn(line + strlen(key), ": \t");
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, key, len) == 0) {
+            char *value = line + len + strspn(line + len, ": \t");
 
             snprintf(buf, cap, "%.*s", (int)strcspn(value, "\n"), value);
             break;
         }
-    }
     if (f != NULL)
         fclose(f);
     return buf;
 }
 
+/* What a figure times: count operations on what ctx holds. */
+struct series {
+    void (*run)(void *ctx, long count); /* NULL: none (fp, but in _min) */
+    void *ctx;
+};
+
 /* ---- raw: glibc's makecontext/swapcontext, nothing else ---- */
 
 static ucontext_t raw_main; /* what every raw context swaps back to */
+static ucontext_t *raw_new; /* the one raw_set_grow() enters: raw_body's own */
 
-/* Raw contexts, each swapped into once, so that each waits in its
- * swapcontext() as a suspended coroutine waits in coro_yield(). */
 struct raw_set {
     ucontext_t *contexts;
-    size_t count, capacity, next; /* next: the one to resume next, in turn */
-    char *mapping;                /* the stacks, a page below each */
+    size_t count, next; /* next: the one to resume next, in turn */
+    char *mapping;      /* the stacks, a page below each */
 };
 
-/* makecontext() passes ints only: the context's address comes in halves. */
-static void raw_body(int hi, int lo)
+static void raw_body(void)
 {
-    ucontext_t *self = (ucontext_t *)(((uintptr_t)(unsigned)hi << 16 << 16) | (unsigned)lo);
+    ucontext_t *self = raw_new;
 
     for (;;)
         if (swapcontext(self, &raw_main) != 0)
             die("swapcontext", errno);
-}
-
-/* Reserves room for capacity contexts, before any coroutine can take the
- * map entries left; only the pages touched cost memory. */
-static void raw_set_open(struct raw_set *set, size_t capacity)
-{
-    *set = (struct raw_set){.contexts = calloc(capacity, sizeof *set->contexts),
-                            .capacity = capacity,
-                            .mapping = map_stacks(capacity * (page + STACK_SIZE))};
-    if (set->contexts == NULL)
-        die("calloc of raw contexts", ENOMEM);
 }
 
 static void raw_set_grow(struct raw_set *set, size_t count)
@@ -207,7 +184,6 @@ static void raw_set_grow(struct raw_set *set, size_t count)
     for (; set->count < count; set->count++) {
         ucontext_t *uc = &set->contexts[set->count];
         char *guard = set->mapping + set->count * (page + STACK_SIZE);
-        uintptr_t bits = (uintptr_t)uc;
 
         if (guard_regions && madvise(guard, page, MADV_GUARD_INSTALL) != 0)
             die("madvise(MADV_GUARD_INSTALL) below a raw stack", errno);
@@ -215,23 +191,13 @@ static void raw_set_grow(struct raw_set *set, size_t count)
             die("getcontext", errno);
         uc->uc_stack = (stack_t){.ss_sp = guard + page, .ss_size = STACK_SIZE};
         uc->uc_link = NULL;
-        makecontext(uc, (void (*)(void))raw_body, 2, (int)(unsigned)(bits >> 16 >> 16),
-                    (int)(unsigned)(bits & 0xffffffffu));
+        makecontext(uc, raw_body, 0);
+        raw_new = uc;
         if (swapcontext(&raw_main, uc) != 0)
             die("swapcontext", errno);
     }
 }
 
-/* The contexts wait in swapcontext() forever: nothing runs on their stacks
- * any more. */
-static void raw_set_close(struct raw_set *set)
-{
-    munmap(set->mapping, set->capacity * (page + STACK_SIZE));
-    free(set->contexts);
-}
-
-/* Round trips through the contexts in turn, from where the last call
- * stopped. */
 static void raw_round_trips(void *raw_set, long count)
 {
     struct raw_set *set = raw_set;
@@ -252,7 +218,6 @@ static void raw_round_trips(void *raw_set, long count)
 void bench_min_switch(void **save_sp, void *to_sp);
 void bench_fp_switch(void **save_sp, void *to_sp);
 void bench_min_start(void);
-typedef void switch_fn(void **save_sp, void *to_sp);
 
 /* A switch's first frame, in 8-byte words from the saved stack pointer (the
  * .S file has the layouts): bench_min_start calls the word at fn with the
@@ -276,64 +241,50 @@ static const uint64_t initial_fp_state = 0; /* FPCR: round to nearest, no traps 
 #error "BENCH_HAVE_MIN_SWITCH is for x86-64 and AArch64 only"
 #endif
 
-static void *asm_main_sp; /* what every min or fp context switches back to */
+/* Saved stack pointers: the one every min or fp context switches back to,
+ * and theirs. */
+static void *asm_main_sp, *min_sp, *fp_sp;
 
-struct asm_context {
-    void *sp; /* the saved frame, while switched out */
-    char *stack;
-};
+/* A context's body, and round trips into it, stamped out for each switch so
+ * that every switch is a direct call, as libcoro's are: a call through a
+ * pointer would make the baseline slower. */
+#define ASM_BODY_AND_ROUND_TRIPS(name)                                    \
+    static void name##_body(void *sp)                                     \
+    {                                                                     \
+        for (;;)                                                          \
+            bench_##name##_switch(sp, asm_main_sp);                       \
+    }                                                                     \
+    static void name##_round_trips(void *sp, long count)                  \
+    {                                                                     \
+        for (long k = 0; k < count; k++)                                  \
+            bench_##name##_switch(&asm_main_sp, *(void **)sp);            \
+    }
+ASM_BODY_AND_ROUND_TRIPS(min)
+ASM_BODY_AND_ROUND_TRIPS(fp)
 
-/* A context's body, and round trips into it, for each switch: written out
- * twice so that every switch is a direct call, as libcoro's are. */
-static void min_body(void *self)
+/* A context on stack whose saved stack pointer is *sp: lays out a first
+ * frame whose switch lands in body(sp), and makes one round trip, after
+ * which the context waits in its first switch back. */
+static struct series asm_open(void **sp, char *stack, const struct frame_layout *layout,
+                              void (*body)(void *), void (*round_trips)(void *, long))
 {
-    for (struct asm_context *ctx = self;;)
-        bench_min_switch(&ctx->sp, asm_main_sp);
-}
+    uintptr_t top = ((uintptr_t)stack + STACK_SIZE) & ~(uintptr_t)15;
+    uint64_t *frame = (uint64_t *)(top - FIRST_FRAME_GAP) - layout->words;
 
-static void min_round_trips(void *ctx, long count)
-{
-    for (long k = 0; k < count; k++)
-        bench_min_switch(&asm_main_sp, ((struct asm_context *)ctx)->sp);
-}
-
-static void fp_body(void *self)
-{
-    for (struct asm_context *ctx = self;;)
-        bench_fp_switch(&ctx->sp, asm_main_sp);
-}
-
-static void fp_round_trips(void *ctx, long count)
-{
-    for (long k = 0; k < count; k++)
-        bench_fp_switch(&asm_main_sp, ((struct asm_context *)ctx)->sp);
-}
-
-/* Lays out a first frame whose switch lands in body(ctx), and switches
- * there once: the context then waits in its first switch back. */
-static void asm_open(struct asm_context *ctx, const struct frame_layout *layout,
-                     void (*body)(void *), switch_fn *switch_to)
-{
-    uintptr_t top;
-    uint64_t *frame;
-
-    ctx->stack = map_stacks(STACK_SIZE);
-    top = ((uintptr_t)ctx->stack + STACK_SIZE) & ~(uintptr_t)15;
-    frame = (uint64_t *)(top - FIRST_FRAME_GAP) - layout->words;
     memset(frame, 0, (size_t)layout->words * sizeof *frame + FIRST_FRAME_GAP);
-    frame[layout->arg] = (uintptr_t)ctx;
+    frame[layout->arg] = (uintptr_t)sp;
     frame[layout->fn] = (uintptr_t)body;
     frame[layout->start] = (uintptr_t)bench_min_start;
     if (layout->fp >= 0)
         frame[layout->fp] = initial_fp_state;
-    ctx->sp = frame;
-    switch_to(&asm_main_sp, ctx->sp);
+    *sp = frame;
+    round_trips(sp, 1);
+    return (struct series){round_trips, sp};
 }
 #endif
 
 /* ---- libcoro ---- */
 
-/* Hands every value sent straight back. */
 static void *echo(coro_t *co, void *value)
 {
     for (;;)
@@ -354,9 +305,8 @@ static coro_t *create_suspended(void)
 
 struct coro_set {
     coro_t **coros;
-    size_t count, capacity;
-    size_t next; /* the one to resume next, in turn */
-    int error;   /* of the coro_create() that stopped it short, or 0 */
+    size_t count, capacity, next; /* next: the one to resume next, in turn */
+    int error; /* of the coro_create() that stopped it short, or 0 */
 };
 
 /* Room for n coroutines, touched now so as not to count as theirs. */
@@ -368,7 +318,8 @@ static void coro_set_reserve(struct coro_set *set, size_t n)
     memset(set->coros, 0, n * sizeof *set->coros);
 }
 
-/* Suspended echo coroutines up to the room, until coro_create() fails. */
+/* Suspended echo coroutines up to the room, until coro_create() fails: at
+ * least one. */
 static void coro_set_fill(struct coro_set *set)
 {
     coro_t *co;
@@ -376,9 +327,10 @@ static void coro_set_fill(struct coro_set *set)
     while (set->count < set->capacity && (co = create_suspended()) != NULL)
         set->coros[set->count++] = co;
     set->error = set->count < set->capacity ? errno : 0;
+    if (set->count == 0)
+        die("coro_create", set->error);
 }
 
-/* Destroys the coroutines; the room stays, for the caller to free. */
 static void coro_set_empty(struct coro_set *set)
 {
     for (size_t i = 0; i < set->count; i++) {
@@ -390,8 +342,6 @@ static void coro_set_empty(struct coro_set *set)
     set->count = 0;
 }
 
-/* Round trips, coro_send() and coro_yield(), through the coroutines in
- * turn, from where the last call stopped. */
 static void coro_round_trips(void *coro_set, long count)
 {
     struct coro_set *set = coro_set;
@@ -423,7 +373,6 @@ static void coro_round_trips_one(void *coro_set, long count)
     }
 }
 
-/* count times: a coroutine created, resumed to its first yield, destroyed. */
 static void creates_destroys(void *unused, long count)
 {
     (void)unused;
@@ -438,161 +387,150 @@ static void creates_destroys(void *unused, long count)
 
 /* ---- the figures ---- */
 
-/* What a figure times: count operations on what ctx holds. */
-struct series {
-    void (*run)(void *ctx, long count); /* NULL: none (fp, but in _min) */
-    void *ctx;
-};
-
 enum { BASELINE, FP, LIBCORO, SERIES };
 
-/* ns per operation over count operations. */
-static double time_ns(const struct series *s, long count)
-{
-    double start = now_ns();
-
-    s->run(s->ctx, count);
-    return (now_ns() - start) / (double)count;
-}
-
-/* Times the series in turn in every repetition, after a warm-up run of
- * each, and prints the figure's line. */
-static void measure(const struct options *o, const char *name, size_t n, size_t n_requested,
-                    int error, const struct series *series)
+/* Runs the series in turn, untimed to warm up (r == -1), then timed in every
+ * repetition, and prints the figure's line of their medians. */
+static void measure(const char *name, size_t n, size_t n_requested, int error,
+                    const struct series *series)
 {
     static double ns[SERIES][MAX_REPS];
     double median_ns[SERIES] = {0};
-    long warm_up = o->iterations / 10 > (long)n ? o->iterations / 10 : (long)n;
+    long warm_up = opt.iterations / 10 > (long)n ? opt.iterations / 10 : (long)n;
 
-    for (int s = 0; s < SERIES; s++)
-        if (series[s].run != NULL)
-            series[s].run(series[s].ctx, warm_up);
-    for (int r = 0; r < o->reps; r++)
+    for (int r = -1; r < opt.reps; r++)
         for (int s = 0; s < SERIES; s++)
-            if (series[s].run != NULL)
-                ns[s][r] = time_ns(&series[s], o->iterations);
-    for (int s = 0; s < SERIES; s++)
-        if (series[s].run != NULL)
-            median_ns[s] = median(ns[s], o->reps);
+            if (series[s].run != NULL) {
+                long count = r < 0 ? warm_up : opt.iterations;
+                double start = now_ns();
 
+                series[s].run(series[s].ctx, count);
+                if (r >= 0)
+                    ns[s][r] = (now_ns() - start) / (double)count;
+            }
+    for (int s = 0; s < SERIES; s++) { /* the middle one, or the mean of the middle two */
+        qsort(ns[s], (size_t)opt.reps, sizeof ns[s][0], compare_doubles);
+        median_ns[s] = (ns[s][(opt.reps - 1) / 2] + ns[s][opt.reps / 2]) / 2;
+    }
     printf("BENCH name=%s n=%zu n_requested=%zu libcoro_ns=%.1f baseline_ns=%.1f ratio=%.3f", name,
            n, n_requested, median_ns[LIBCORO], median_ns[BASELINE],
            median_ns[LIBCORO] / median_ns[BASELINE]);
     if (series[FP].run != NULL)
         printf(" fp_ns=%.1f fp_ratio=%.3f", median_ns[FP], median_ns[LIBCORO] / median_ns[FP]);
-    printf(" reps=%d iterations=%ld limit=%s\n", o->reps, o->iterations, limit_name(error));
+    printf(" reps=%d iterations=%ld limit=%s\n", opt.reps, opt.iterations, limit_name(error));
     fflush(stdout);
+}
+
+static int wanted(const char *name)
+{
+    return opt.only == NULL || strcmp(opt.only, name) == 0;
 }
 
 enum baselines { RAW, MIN_AND_FP };
 enum operation { ROUND_TRIPS, CREATE_DESTROY };
 
-/* Figure name: libcoro's operation (round trips through up to n_requested
- * coroutines in turn, or create_destroy) against round trips through as
- * many raw contexts, or through one min and one fp context (n_requested 1). */
-static void run_figure(const struct options *o, const char *name, size_t n_requested,
-                       enum baselines baselines, enum operation operation)
+/* Figure name, if wanted: libcoro's operation (round trips through up to
+ * n_requested coroutines in turn, or create_destroy) against round trips
+ * through as many raw contexts, or through one min and one fp context
+ * (n_requested 1). */
+static void run_figure(const char *name, size_t n_requested, enum baselines baselines,
+                       enum operation operation)
 {
     struct series series[SERIES] = {{0}};
     struct coro_set coros = {0};
     struct raw_set raw = {0};
-    size_t n = 1;
-#if BENCH_HAVE_MIN_SWITCH
-    struct asm_context min, fp;
-#endif
+    size_t n = 1, stacks_size = baselines == RAW ? n_requested * (page + STACK_SIZE)
+                                                 : 2 * STACK_SIZE; /* min's, fp's */
+    char *stacks;
 
-    if (baselines == RAW) {
-        /* The raw stacks' one mapping first: the coroutines may then take
-         * every map entry left. */
-        raw_set_open(&raw, n_requested);
-        series[BASELINE] = (struct series){raw_round_trips, &raw};
-    } else {
-#if BENCH_HAVE_MIN_SWITCH
-        asm_open(&min, &min_frame, min_body, bench_min_switch);
-        asm_open(&fp, &fp_frame, fp_body, bench_fp_switch);
-        series[BASELINE] = (struct series){min_round_trips, &min};
-        series[FP] = (struct series){fp_round_trips, &fp};
-#else
+    if (!wanted(name))
+        return;
+#if !BENCH_HAVE_MIN_SWITCH
+    if (baselines == MIN_AND_FP) {
         printf("BENCH name=%s skipped=no_minimal_switch_for_this_architecture\n", name);
         return;
-#endif
     }
+#endif
+    /* The baselines' stacks first, in one mapping: the coroutines may then
+     * take every map entry left. Only the pages touched cost memory. */
+    stacks = map_stacks(stacks_size);
+    if (baselines == RAW) {
+        raw = (struct raw_set){.contexts = calloc(n_requested, sizeof *raw.contexts),
+                               .mapping = stacks};
+        if (raw.contexts == NULL)
+            die("calloc of raw contexts", ENOMEM);
+        series[BASELINE] = (struct series){raw_round_trips, &raw};
+    }
+#if BENCH_HAVE_MIN_SWITCH
+    if (baselines == MIN_AND_FP) {
+        series[BASELINE] = asm_open(&min_sp, stacks, &min_frame, min_body, min_round_trips);
+        series[FP] = asm_open(&fp_sp, stacks + STACK_SIZE, &fp_frame, fp_body, fp_round_trips);
+    }
+#endif
     series[LIBCORO] = (struct series){creates_destroys, NULL};
     if (operation == ROUND_TRIPS) {
         coro_set_reserve(&coros, n_requested);
         coro_set_fill(&coros);
-        if (coros.count == 0)
-            die("coro_create", coros.error);
         n = coros.count;
-        series[LIBCORO] = (struct series){baselines == MIN_AND_FP ? coro_round_trips_one
-                                                                  : coro_round_trips,
+        series[LIBCORO] = (struct series){baselines == RAW ? coro_round_trips
+                                                           : coro_round_trips_one,
                                           &coros};
     }
     if (baselines == RAW)
         raw_set_grow(&raw, n);
-    measure(o, name, n, n_requested, coros.error, series);
+    measure(name, n, n_requested, coros.error, series);
     coro_set_empty(&coros);
     free(coros.coros);
-    if (baselines == RAW)
-        raw_set_close(&raw);
-#if BENCH_HAVE_MIN_SWITCH
-    if (baselines == MIN_AND_FP) { /* their contexts wait in a switch forever */
-        munmap(min.stack, STACK_SIZE);
-        munmap(fp.stack, STACK_SIZE);
+    /* The baseline contexts wait in their switch forever: nothing runs on
+     * their stacks any more. */
+    munmap(stacks, stacks_size);
+    free(raw.contexts);
+}
+
+enum { RSS, PTE, VSZ, FIELDS };
+
+/* VmRSS (resident pages), VmPTE (their page tables) and VmSize (virtual), in
+ * bytes. */
+static void read_memory(double bytes[FIELDS])
+{
+    static const char *const keys[FIELDS] = {"VmRSS", "VmPTE", "VmSize"};
+
+    for (int f = 0; f < FIELDS; f++) {
+        char buf[64], *end;
+
+        bytes[f] = strtod(proc_field("/proc/self/status", keys[f], buf, sizeof buf), &end) * 1024;
+        if (end == buf) /* "VmRSS:\t  1234 kB" */
+            die("a field missing from /proc/self/status", 0);
     }
-#endif
 }
 
-/* A field of /proc/self/status, in bytes. */
-static double status_bytes(const char *key)
+static void run_memory(void)
 {
-    char buf[64], *end;
-    double kib = strtod(proc_field("/proc/self/status", key, buf, sizeof buf), &end);
-
-    if (end == buf)
-        die("a field missing from /proc/self/status", 0);
-    return kib * 1024; /* "VmRSS:\t  1234 kB" */
-}
-
-struct memory {
-    double rss; /* VmRSS: resident pages */
-    double pte; /* VmPTE: their page tables */
-    double vsz; /* VmSize: virtual */
-};
-
-static struct memory read_memory(void)
-{
-    return (struct memory){status_bytes("VmRSS"), status_bytes("VmPTE"), status_bytes("VmSize")};
-}
-
-static void run_memory(const struct options *o)
-{
-    size_t n_requested = o->smoke ? 100 : 1000000, n;
+    size_t n_requested = opt.smoke ? 100 : 1000000, n;
     struct coro_set coros;
-    struct memory before, alive, after;
-    double start, end;
+    double before[FIELDS], alive[FIELDS], after[FIELDS], start, end;
 
+    if (!wanted("memory"))
+        return;
     creates_destroys(NULL, 1); /* maps the thread's signal stack: not per coroutine */
     coro_set_reserve(&coros, n_requested);
-    before = read_memory();
+    read_memory(before);
     start = now_ns();
     coro_set_fill(&coros);
     end = now_ns();
-    alive = read_memory();
+    read_memory(alive);
     n = coros.count;
-    if (n == 0)
-        die("coro_create", coros.error);
     coro_set_empty(&coros);
-    after = read_memory();
+    read_memory(after);
     free(coros.coros);
     printf("BENCH name=memory n=%zu n_requested=%zu rss_bytes_per_coro=%.0f "
            "pte_bytes_per_coro=%.0f resident_bytes_per_coro=%.0f vsz_bytes_per_coro=%.0f "
            "create_ns=%.1f creates_per_s=%.0f kept_after_destroy_bytes=%.0f limit=%s\n",
-           n, n_requested, (alive.rss - before.rss) / (double)n,
-           (alive.pte - before.pte) / (double)n,
-           (alive.rss + alive.pte - before.rss - before.pte) / (double)n,
-           (alive.vsz - before.vsz) / (double)n, (end - start) / (double)n,
-           (double)n * 1e9 / (end - start), after.rss + after.pte - before.rss - before.pte,
+           n, n_requested, (alive[RSS] - before[RSS]) / (double)n,
+           (alive[PTE] - before[PTE]) / (double)n,
+           (alive[RSS] + alive[PTE] - before[RSS] - before[PTE]) / (double)n,
+           (alive[VSZ] - before[VSZ]) / (double)n, (end - start) / (double)n,
+           (double)n * 1e9 / (end - start), after[RSS] + after[PTE] - before[RSS] - before[PTE],
            limit_name(coros.error));
     fflush(stdout);
 }
@@ -602,13 +540,23 @@ static void run_memory(const struct options *o)
 static const char *const figure_names[] = {"memory",         "round_trip",         "round_trip_min",
                                            "create_destroy", "create_destroy_min", "round_robin"};
 
-static _Noreturn void usage(int status)
+/* With no complaint (--help): the usage on stdout, exit 0; otherwise the
+ * complaint and the usage on stderr, exit 2. */
+static _Noreturn void usage(const char *complaint, ...)
 {
-    fprintf(status ? stderr : stdout,
+    va_list args;
+
+    if (complaint != NULL) {
+        fputs("coro-bench: ", stderr);
+        va_start(args, complaint);
+        vfprintf(stderr, complaint, args);
+        va_end(args);
+    }
+    fprintf(complaint ? stderr : stdout,
             "usage: coro-bench [--smoke] [--reps N] [--iterations N] [--only NAME]\n"
             "NAME: memory, round_trip, round_trip_min, create_destroy, create_destroy_min,\n"
             "      round_robin (the method and the output: bench/coro_bench.c)\n");
-    exit(status);
+    exit(complaint ? 2 : 0);
 }
 
 static long whole_number(const char *flag, const char *text, long max)
@@ -616,59 +564,47 @@ static long whole_number(const char *flag, const char *text, long max)
     char *end = NULL;
     long value = text != NULL ? strtol(text, &end, 10) : 0; /* max < LONG_MAX */
 
-    if (value < 1 || value > max || *end != '\0') {
-        fprintf(stderr, "coro-bench: %s wants a whole number from 1 to %ld\n", flag, max);
-        usage(2);
-    }
+    if (value < 1 || value > max || *end != '\0')
+        usage("%s wants a whole number from 1 to %ld\n", flag, max);
     return value;
 }
 
-static void parse(int argc, char **argv, struct options *o)
+static const char *figure_name(const char *text)
 {
-    *o = (struct options){0};
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value = argv[i + 1]; /* argv[argc] is NULL */
-
-        if (strcmp(arg, "--smoke") == 0) {
-            o->smoke = 1;
-            continue;
-        }
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
-            usage(0);
-        i++; /* the other flags take a value */
-        if (strcmp(arg, "--reps") == 0) {
-            o->reps = (int)whole_number(arg, value, MAX_REPS);
-        } else if (strcmp(arg, "--iterations") == 0) {
-            o->iterations = whole_number(arg, value, LONG_MAX / 2);
-        } else if (strcmp(arg, "--only") == 0) {
-            for (size_t f = 0; f < sizeof figure_names / sizeof *figure_names; f++)
-                if (value != NULL && strcmp(value, figure_names[f]) == 0)
-                    o->only = figure_names[f];
-            if (o->only == NULL) {
-                fprintf(stderr, "coro-bench: --only wants a figure's name\n");
-                usage(2);
-            }
-        } else {
-            fprintf(stderr, "coro-bench: unknown argument '%s'\n", arg);
-            usage(2);
-        }
-    }
-    o->reps = o->reps ? o->reps : o->smoke ? 3 : 11;
-    o->iterations = o->iterations ? o->iterations : o->smoke ? 200 : 100000;
+    for (size_t f = 0; text != NULL && f < sizeof figure_names / sizeof *figure_names; f++)
+        if (strcmp(text, figure_names[f]) == 0)
+            return figure_names[f];
+    usage("--only wants a figure's name\n");
 }
 
-static int wanted(const struct options *o, const char *name)
+static void parse(int argc, char **argv)
 {
-    return o->only == NULL || strcmp(o->only, name) == 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i]; /* a missing value is argv[argc], NULL */
+
+        if (strcmp(arg, "--smoke") == 0)
+            opt.smoke = 1;
+        else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+            usage(NULL);
+        else if (strcmp(arg, "--reps") == 0)
+            opt.reps = (int)whole_number(arg, argv[++i], MAX_REPS);
+        else if (strcmp(arg, "--iterations") == 0)
+            opt.iterations = whole_number(arg, argv[++i], LONG_MAX / 2);
+        else if (strcmp(arg, "--only") == 0)
+            opt.only = figure_name(argv[++i]);
+        else
+            usage("unknown argument '%s'\n", arg);
+    }
+    opt.reps = opt.reps ? opt.reps : opt.smoke ? 3 : 11;
+    opt.iterations = opt.iterations ? opt.iterations : opt.smoke ? 200 : 100000;
 }
 
 int main(int argc, char **argv)
 {
     static const size_t round_robin_ns[] = {1, 1000, 1000000}, smoke_ns[] = {1, 10, 100};
-    struct options o;
     char cpu[256], map_count[32], *probe;
 
-    parse(argc, argv, &o);
+    parse(argc, argv);
     page = (size_t)sysconf(_SC_PAGESIZE);
     probe = map_stacks(page);
     guard_regions = madvise(probe, page, MADV_GUARD_INSTALL) == 0;
@@ -680,24 +616,20 @@ int main(int argc, char **argv)
     printf("# coro-bench%s: ns per operation, medians of %d repetitions of %ld\n"
            "# ratio = libcoro_ns / baseline_ns, fp_ratio = libcoro_ns / fp_ns; the method, "
            "the figures and the keys: bench/coro_bench.c\n",
-           o.smoke ? " --smoke (tiny counts: the figures mean nothing)" : "", o.reps, o.iterations);
+           opt.smoke ? " --smoke (tiny counts: the figures mean nothing)" : "", opt.reps,
+           opt.iterations);
     printf("BENCH name=env backend=%s cpu=%s cpus=%ld guard_regions=%s max_map_count=%s "
            "reps=%d iterations=%ld\n",
            coro_backend(), cpu, sysconf(_SC_NPROCESSORS_ONLN), guard_regions ? "yes" : "no",
-           proc_field("/proc/sys/vm/max_map_count", "", map_count, sizeof map_count), o.reps,
-           o.iterations);
+           proc_field("/proc/sys/vm/max_map_count", "", map_count, sizeof map_count), opt.reps,
+           opt.iterations);
     fflush(stdout);
-    if (wanted(&o, "memory"))
-        run_memory(&o);
-    if (wanted(&o, "round_trip"))
-        run_figure(&o, "round_trip", 1, RAW, ROUND_TRIPS);
-    if (wanted(&o, "round_trip_min"))
-        run_figure(&o, "round_trip_min", 1, MIN_AND_FP, ROUND_TRIPS);
-    if (wanted(&o, "create_destroy"))
-        run_figure(&o, "create_destroy", 1, RAW, CREATE_DESTROY);
-    if (wanted(&o, "create_destroy_min"))
-        run_figure(&o, "create_destroy_min", 1, MIN_AND_FP, CREATE_DESTROY);
-    for (size_t c = 0; c < 3 && wanted(&o, "round_robin"); c++)
-        run_figure(&o, "round_robin", (o.smoke ? smoke_ns : round_robin_ns)[c], RAW, ROUND_TRIPS);
+    run_memory();
+    run_figure("round_trip", 1, RAW, ROUND_TRIPS);
+    run_figure("round_trip_min", 1, MIN_AND_FP, ROUND_TRIPS);
+    run_figure("create_destroy", 1, RAW, CREATE_DESTROY);
+    run_figure("create_destroy_min", 1, MIN_AND_FP, CREATE_DESTROY);
+    for (size_t c = 0; c < 3; c++)
+        run_figure("round_robin", (opt.smoke ? smoke_ns : round_robin_ns)[c], RAW, ROUND_TRIPS);
     return 0;
 }
