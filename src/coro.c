@@ -13,6 +13,7 @@
 
 #include "compiler.h"
 #include "context.h"
+#include "coro_internal.h"
 #include "fault.h"
 #include "overflow.h"
 #include "sanitizer.h"

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "coro_internal.h"
 #include "stack.h"
 
 /* Big enough for the handler; SIGSTKSZ is no longer a constant in glibc. */

@@ -26,12 +26,4 @@ static inline void coro__overflow_watch_process(void)
  * caller keeps track): it makes system calls. */
 void coro__overflow_watch_thread(void);
 
-/* Defined in coro.c, which alone sees inside a coroutine: co's stack, and
- * the coroutine running on this thread (coro_current() without going
- * through the exported symbol, which a program could interpose). */
-struct coro;
-struct coro__stack;
-const struct coro__stack *coro__stack_of(const struct coro *co);
-struct coro *coro__running(void);
-
 #endif /* CORO_OVERFLOW_H */
