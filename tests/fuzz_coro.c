@@ -3,13 +3,17 @@
  * of its state machine as include/coro.h documents it.
  *
  * The input drives up to SLOT_COUNT coroutines. Each coroutine's body is a
- * small interpreter of a script taken from the input; scripts yield, resume
- * other slots, delegate with coro_yield_from(), register cleanups, close and
- * destroy slots, create new coroutines and try every kind of misuse. Every
- * library call, from the driver, a body or a cleanup, goes through a checked_*
- * wrapper that asks the model first what must happen (an error number, or a
- * switch into some coroutine), makes the real call, and then compares the
- * result, errno, *out, coro_current() and coro_status() of every live slot.
+ * small interpreter of a script taken from the input; scripts yield (with
+ * coro_yield() or coro_suspend()), resume other slots, throw errors into
+ * them with coro_throw(), delegate with coro_yield_from(), register
+ * cleanups, close and destroy slots, create new coroutines and try every
+ * kind of misuse. Every library call, from the driver, a body or a cleanup,
+ * goes through a checked_* wrapper that asks the model first what must
+ * happen (an error number, or a switch into some coroutine), makes the real
+ * call, and then compares the result, errno, *out (*received), coro_current()
+ * and coro_status() of every live slot. A throw is modelled as a resume whose
+ * value is an error: it reaches the innermost delegate of a coro_yield_from
+ * chain, whose pending yield must fail with it.
  * The first difference is printed with the model's state and aborts.
  *
  * Input format (a missing byte reads as 0; bytes are taken modulo the count):
@@ -22,8 +26,15 @@
  *     OP_CLOSE    slot
  *     OP_DESTROY  slot
  *     OP_MISUSE   kind, slot
+ *     OP_THROW    slot, how (bits 0-2: the error, throw_errors[how & 7],
+ *                 which has 0 and negative ones too; bit 3: out NULL)
  *   step arguments (slot = argument % SLOT_COUNT, rest = argument / SLOT_COUNT):
- *     STEP_YIELD       bit 0: yield NULL
+ *     STEP_YIELD       bit 0: yield NULL; bits 1-2: 0 coro_yield, 1
+ *                      coro_suspend, 2 coro_suspend with received NULL, 3
+ *                      coro_yield; bits 3-4: on a thrown error, 0 or 3 go
+ *                      on with the next step, 1 return (void *)error, 2
+ *                      yield (void *)error again (same call) until a value
+ *                      is sent or the step bound is reached
  *     STEP_RESUME      slot; rest as OP_SEND's how
  *     STEP_YIELD_FROM  slot
  *     STEP_DEFER       slot; rest: cleanup action (CLEANUP_*), slot is its target
@@ -32,14 +43,17 @@
  *                      script is the rest of this one's.
  *     STEP_MISUSE      slot; rest: misuse kind
  *     STEP_RETURN      bit 0: return NULL
+ *     STEP_THROW       slot; rest as OP_THROW's how
  *
  * Work per input is bounded: MAX_DRIVER_OPS operations, MAX_STEPS_RUN body
- * steps in all (then bodies return), MAX_RECORDS cleanups. Nested resumes
- * are bounded by the slots themselves: a busy coroutine cannot be resumed.
+ * steps in all (then bodies return; a yield again after a throw counts as a
+ * step), MAX_RECORDS cleanups. Nested resumes and throws are bounded by the
+ * slots themselves: a busy coroutine cannot be resumed or thrown into.
  */
 #include "coro.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,7 +69,17 @@
 #define MAX_RECORDS 128
 #define NO_SLOT (-1) /* the thread itself as a resumer; no link */
 
-enum driver_op { OP_CREATE, OP_NEXT, OP_SEND, OP_CLOSE, OP_DESTROY, OP_MISUSE, DRIVER_OP_COUNT };
+/* New kinds go last, before the count: the committed seeds keep their meaning. */
+enum driver_op {
+    OP_CREATE,
+    OP_NEXT,
+    OP_SEND,
+    OP_CLOSE,
+    OP_DESTROY,
+    OP_MISUSE,
+    OP_THROW,
+    DRIVER_OP_COUNT
+};
 
 enum step_kind {
     STEP_YIELD,
@@ -67,6 +91,7 @@ enum step_kind {
     STEP_SPAWN,
     STEP_MISUSE,
     STEP_RETURN,
+    STEP_THROW,
     STEP_KIND_COUNT
 };
 
@@ -78,6 +103,9 @@ enum cleanup_action {
     CLEANUP_CLOSE,
     CLEANUP_DESTROY,
     CLEANUP_DEFER_ANOTHER, /* registered while ending: runs next */
+    CLEANUP_TRY_SUSPEND,   /* ECANCELED, as a yield */
+    CLEANUP_TRY_THROW_SELF, /* EBUSY: the coroutine is running its cleanups */
+    CLEANUP_THROW,         /* into another coroutine: as a resume */
     CLEANUP_ACTION_COUNT
 };
 
@@ -89,10 +117,25 @@ enum misuse_kind {
     MISUSE_NULL_ARGUMENTS,
     MISUSE_BAD_CREATE,
     MISUSE_SEND_VALUE, /* a non-NULL value: EINVAL for a CORO_CREATED one */
+    MISUSE_SUSPEND,    /* coro_suspend on a slot: EPERM unless it is the running one */
+    MISUSE_THROW_BAD_ERROR, /* coro_throw of 0, -1, INT_MIN into a slot: EINVAL */
+    MISUSE_THROW,      /* coro_throw of a good error into a slot, whatever its state */
     MISUSE_KIND_COUNT
 };
 
 enum resume_api { API_NEXT, API_SEND, API_RESUME, API_RESUME_NO_OUT };
+
+/* How a body yields: coro_yield, or coro_suspend with or without received. */
+enum yield_api { YIELD_PLAIN, YIELD_SUSPEND, YIELD_SUSPEND_NO_RECEIVED };
+
+/* What a yield step does when its yield fails with a thrown error. */
+enum on_throw { ON_THROW_GO_ON, ON_THROW_RETURN, ON_THROW_YIELD_AGAIN, ON_THROW_GO_ON_TOO };
+
+/* The errors a throw byte chooses from (its bits 0-2): 0 and the negative
+ * ones are EINVAL; the others are delivered, also those that are error
+ * numbers of the API itself (a thrown EPERM or ECANCELED must not be taken
+ * for coro_suspend's own). */
+static const int throw_errors[8] = {EPIPE, 0, ECANCELED, -1, EPERM, INT_MAX, INT_MIN, 1};
 
 /* How a coroutine is ending, once `ending` is set. */
 enum end_kind { END_RETURN, END_CLOSE };
@@ -127,6 +170,7 @@ struct slot {
     bool closed_by_delegator; /* its end lets the delegator go on ending */
     void *result;             /* what the body returns, when ending by return */
     void *sent;               /* what its pending coro_yield() must return */
+    int thrown;               /* or the error it must fail with (0: none) */
     size_t pc;                /* the script step its body must run next */
     int cleanups[MAX_RECORDS]; /* record ids still to run, last one first */
     size_t cleanup_count;
@@ -295,6 +339,16 @@ static int expected_resume_error(int k, const void *value)
     return 0;
 }
 
+/* EINVAL for a NULL coroutine or a bad error comes before EBUSY. */
+static int expected_throw_error(int k, int error)
+{
+    if (!live(k) || error <= 0)
+        return EINVAL;
+    if (busy(k))
+        return EBUSY;
+    return slot(k)->status == CORO_DEAD ? ESRCH : 0;
+}
+
 static int expected_close_error(int k)
 {
     if (!live(k))
@@ -345,7 +399,23 @@ static void model_enter(int k, void *value)
     }
     slot(k)->status = CORO_RUNNING;
     slot(k)->sent = value;
+    slot(k)->thrown = 0;
     world.current = k;
+}
+
+/* A throw into k: a CORO_CREATED one dies without running and hands back
+ * NULL; a suspended one is entered as by a resume, and the pending yield of
+ * the innermost coroutine of its delegate chain fails with error (every
+ * coro_yield_from on the way passes it on). */
+static void model_throw(int k, int error)
+{
+    if (slot(k)->status == CORO_CREATED) {
+        slot(k)->status = CORO_DEAD;
+        world.handback = NULL;
+        return;
+    }
+    model_enter(k, NULL);
+    slot(world.current)->thrown = error;
 }
 
 /* k hands value back to whoever resumed it. */
@@ -515,24 +585,82 @@ static void checked_resume_by(int k, unsigned how)
     checked_resume(k, (how & 4u) ? NULL : new_token(), (enum resume_api)(how & 3u));
 }
 
-static void checked_yield(int k, void *value)
+/*
+ * A yield by k with coro_yield() or coro_suspend(). Returns the error thrown
+ * into its pending yield (the model says which), or 0: a value was sent, or
+ * the call failed at once as it had to.
+ */
+static int checked_yield(int k, void *value, enum yield_api api)
 {
+    void *const untouched = (void *)&refused_record;
+    void *received = untouched;
+    void **receivedp = api == YIELD_SUSPEND_NO_RECEIVED ? NULL : &received;
     int expected = expected_yield_error(k);
     void *sent;
+    int error, observed_errno, thrown;
 
-    note_call("coro_yield", k);
+    note_call(api == YIELD_PLAIN ? "coro_yield" : "coro_suspend", k);
     if (expected != 0) {
         errno = 0;
-        expect_failure("coro_yield", coro_yield(handle(k), value), expected);
+        if (api == YIELD_PLAIN) {
+            expect_failure("coro_yield", coro_yield(handle(k), value), expected);
+        } else {
+            expect_int("coro_suspend's error number", coro_suspend(handle(k), value, receivedp),
+                       expected);
+            expect_ptr("coro_suspend's *received after its error", received, untouched);
+        }
         check_world();
-        return;
+        return 0;
     }
     model_yield(k, value);
-    sent = coro_yield(handle(k), value);
-    /* Back only when resumed: a close never returns here. */
-    note_call("coro_yield's return", k);
-    expect_back_in(k);
-    expect_ptr("the value coro_yield returned", sent, slot(k)->sent);
+    /* Back only when resumed or thrown into: a close never returns here. */
+    if (api == YIELD_PLAIN) {
+        sent = coro_yield(handle(k), value);
+        observed_errno = errno;
+        note_call("coro_yield's return", k);
+        expect_back_in(k);
+        thrown = slot(k)->thrown;
+        if (thrown != 0) {
+            expect_ptr("the value coro_yield returned on a throw", sent, NULL);
+            expect_int("errno after coro_yield got a throw", observed_errno, thrown);
+        } else {
+            expect_ptr("the value coro_yield returned", sent, slot(k)->sent);
+        }
+    } else {
+        error = coro_suspend(handle(k), value, receivedp);
+        note_call("coro_suspend's return", k);
+        expect_back_in(k);
+        thrown = slot(k)->thrown;
+        expect_int("coro_suspend's return (the error thrown, or 0)", error, thrown);
+        expect_ptr(thrown != 0 ? "coro_suspend's *received after a throw"
+                               : "coro_suspend's *received (the value sent)",
+                   received, thrown != 0 || receivedp == NULL ? untouched : slot(k)->sent);
+    }
+    slot(k)->thrown = 0;
+    return thrown;
+}
+
+static void checked_throw(int k, int error, bool out_is_null)
+{
+    void *const untouched = (void *)&refused_record;
+    void *out = untouched;
+    int caller = world.current;
+    int expected = expected_throw_error(k, error);
+
+    note_call("coro_throw", k);
+    if (expected == 0)
+        model_throw(k, error);
+    errno = 0; /* a plain coro_yield thrown into must set it */
+    expect_int("coro_throw's error number", coro_throw(handle(k), error, out_is_null ? NULL : &out),
+               expected);
+    expect_ptr("coro_throw's *out", out, expected == 0 && !out_is_null ? world.handback : untouched);
+    expect_back_in(caller);
+}
+
+/* A throw described by a byte: the error in bits 0-2, out NULL in bit 3. */
+static void checked_throw_by(int k, unsigned how)
+{
+    checked_throw(k, throw_errors[how & 7u], (how & 8u) != 0);
 }
 
 static void checked_yield_from(int k, int sub)
@@ -652,6 +780,12 @@ static void check_null_arguments(void)
     expect_int("coro_destroy(NULL)", coro_destroy(NULL), 0);
     expect_int("coro_defer(NULL)", coro_defer(NULL, scripted_cleanup, &refused_record), EINVAL);
     expect_int("coro_status(NULL)", coro_status(NULL), CORO_DEAD);
+    expect_int("coro_suspend(NULL)", coro_suspend(NULL, new_token(), &out), EINVAL);
+    expect_ptr("coro_suspend(NULL)'s *received", out, untouched);
+    expect_int("coro_suspend(NULL, received NULL)", coro_suspend(NULL, NULL, NULL), EINVAL);
+    expect_int("coro_throw(NULL)", coro_throw(NULL, EPIPE, &out), EINVAL);
+    expect_ptr("coro_throw(NULL)'s *out", out, untouched);
+    expect_int("coro_throw(NULL, 0, NULL)", coro_throw(NULL, 0, NULL), EINVAL);
     check_world();
 }
 
@@ -672,7 +806,7 @@ static void misuse(unsigned kind, int target)
 {
     switch ((enum misuse_kind)(kind % MISUSE_KIND_COUNT)) {
     case MISUSE_YIELD:
-        checked_yield(target, new_token());
+        checked_yield(target, new_token(), YIELD_PLAIN);
         break;
     case MISUSE_YIELD_FROM:
         checked_yield_from(target, (target + 1) % SLOT_COUNT);
@@ -689,8 +823,19 @@ static void misuse(unsigned kind, int target)
     case MISUSE_BAD_CREATE:
         check_bad_create();
         break;
-    default:
+    case MISUSE_SEND_VALUE:
         checked_resume(target, new_token(), API_RESUME);
+        break;
+    case MISUSE_SUSPEND:
+        checked_yield(target, new_token(), YIELD_SUSPEND);
+        break;
+    case MISUSE_THROW_BAD_ERROR:
+        checked_throw(target, 0, false);
+        checked_throw(target, -1, false);
+        checked_throw(target, INT_MIN, true);
+        break;
+    default:
+        checked_throw(target, EPIPE, false);
         break;
     }
 }
@@ -733,7 +878,16 @@ static void run_cleanup_action(const struct cleanup_record *record)
 
     switch ((enum cleanup_action)record->action) {
     case CLEANUP_TRY_YIELD:
-        checked_yield(self, new_token());
+        checked_yield(self, new_token(), YIELD_PLAIN);
+        break;
+    case CLEANUP_TRY_SUSPEND:
+        checked_yield(self, new_token(), YIELD_SUSPEND);
+        break;
+    case CLEANUP_TRY_THROW_SELF:
+        checked_throw(self, ECONNRESET, false);
+        break;
+    case CLEANUP_THROW:
+        checked_throw(target, ECONNRESET, false);
         break;
     case CLEANUP_TRY_YIELD_FROM:
         checked_yield_from(self, target);
@@ -782,6 +936,33 @@ static void spawn(int self, size_t pc, int target, bool smallest_stack)
     checked_create(target, s->script + pc + 1, s->script_len - pc - 1, smallest_stack);
 }
 
+/*
+ * A yield step: bit 0 of its argument yields NULL rather than a fresh
+ * value, bits 1-2 choose the call (coro_yield, coro_suspend, coro_suspend
+ * without received, coro_yield), bits 3-4 what a thrown error makes the body do
+ * (enum on_throw): go on to its next step; return the error as its value;
+ * or yield the error as a value again, with the same call, for as long as
+ * errors are thrown in (each such yield counts as a step). True when the
+ * body returns *result now.
+ */
+static bool yield_step(int self, unsigned arg, void **result)
+{
+    static const enum yield_api apis[4] = {YIELD_PLAIN, YIELD_SUSPEND, YIELD_SUSPEND_NO_RECEIVED,
+                                           YIELD_PLAIN};
+    enum yield_api api = apis[(arg >> 1) & 3u];
+    enum on_throw on_throw = (enum on_throw)((arg >> 3) & 3u);
+    int error = checked_yield(self, (arg & 1u) ? NULL : new_token(), api);
+
+    if (on_throw == ON_THROW_YIELD_AGAIN)
+        while (error != 0 && world.steps_run++ < MAX_STEPS_RUN)
+            error = checked_yield(self, (void *)(intptr_t)error, api);
+    if (error != 0 && on_throw == ON_THROW_RETURN) {
+        *result = (void *)(intptr_t)error;
+        return true;
+    }
+    return false;
+}
+
 /* Runs one step; true when the body returns *result now. */
 static bool run_step(int self, size_t pc, void **result)
 {
@@ -791,8 +972,7 @@ static bool run_step(int self, size_t pc, void **result)
 
     switch ((enum step_kind)(step.kind % STEP_KIND_COUNT)) {
     case STEP_YIELD:
-        checked_yield(self, (step.arg & 1u) ? NULL : new_token());
-        break;
+        return yield_step(self, step.arg, result);
     case STEP_RESUME:
         checked_resume_by(target, rest);
         break;
@@ -813,6 +993,9 @@ static bool run_step(int self, size_t pc, void **result)
         break;
     case STEP_MISUSE:
         misuse(rest, target);
+        break;
+    case STEP_THROW:
+        checked_throw_by(target, rest);
         break;
     default:
         *result = (step.arg & 1u) ? NULL : new_token();
@@ -905,10 +1088,16 @@ static void run_driver_op(struct reader *in)
     case OP_DESTROY:
         checked_destroy(take_slot(in));
         break;
-    default: {
+    case OP_MISUSE: {
         unsigned kind = take(in);
 
         misuse(kind, take_slot(in));
+        break;
+    }
+    default: {
+        int k = take_slot(in);
+
+        checked_throw_by(k, take(in));
         break;
     }
     }
