@@ -6,6 +6,7 @@
 #ifndef CORO_CONTEXT_H
 #define CORO_CONTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -32,7 +33,7 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
 /* Whether ctx, switched out, holds something that only running it once
  * more can free (ASan's fake stack): then a coroutine closed while
  * suspended must be switched into to end, even with nothing to run. */
-int coro__context_must_finish(const coro__context *ctx);
+bool coro__context_must_finish(const coro__context *ctx);
 
 /* Frees what coro__context_make() took beyond ctx's own storage. */
 void coro__context_release(coro__context *ctx);

@@ -22,8 +22,8 @@ struct coro__context {
     void *arrival_value;
     /* For ASan and TSan: the coroutine's, and its resumer's (learnt by a
      * switch, as the resumer's stack is not libcoro's to know). */
-    struct coro__switch_marks marks;
-    struct coro__switch_marks resumer_marks;
+    struct coro__sanitizer_fiber fiber;
+    struct coro__sanitizer_fiber resumer_fiber;
 };
 
 _Static_assert(alignof(struct coro__context) <= 16, "coro.c keeps contexts 16-byte aligned");
@@ -39,7 +39,7 @@ size_t coro__context_size(void)
 
 static _Noreturn void start(struct coro__context *ctx)
 {
-    coro__marks_arrive(&ctx->marks);
+    coro__fiber_arrive(&ctx->fiber);
     ctx->entry(ctx->arg);
     abort(); /* entry leaves by coro__context_return() */
 }
@@ -87,19 +87,19 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     ctx->resumer_sp = NULL;
     ctx->entry = entry;
     ctx->arg = arg;
-    coro__marks_init(&ctx->marks, stack_lo, stack_size);
-    memset(&ctx->resumer_marks, 0, sizeof ctx->resumer_marks);
+    coro__fiber_init(&ctx->fiber, stack_lo, stack_size);
+    memset(&ctx->resumer_fiber, 0, sizeof ctx->resumer_fiber);
     return 0;
 }
 
-int coro__context_must_finish(const coro__context *ctx)
+bool coro__context_must_finish(const coro__context *ctx)
 {
-    return coro__marks_hold_fake_stack(&ctx->marks);
+    return coro__fiber_holds_fake_stack(&ctx->fiber);
 }
 
 void coro__context_release(coro__context *ctx)
 {
-    coro__marks_release(&ctx->marks);
+    coro__fiber_release(&ctx->fiber);
 }
 
 /* What the switch calls on arrival, on the new stack, for a switch with a
@@ -109,7 +109,7 @@ static void *land(void *arg)
 {
     struct coro__context *ctx = arg;
 
-    coro__marks_arrive(&ctx->marks);
+    coro__fiber_arrive(&ctx->fiber);
     return ctx->arrival_fn(ctx->arrival_value);
 }
 
@@ -125,9 +125,9 @@ void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
         fn = land;
         value = ctx;
     }
-    coro__marks_leave(&ctx->resumer_marks, &ctx->marks);
+    coro__fiber_leave(&ctx->resumer_fiber, &ctx->fiber);
     result = coro__asm_switch(&ctx->resumer_sp, &ctx->sp, fn, value);
-    coro__marks_arrive(&ctx->resumer_marks);
+    coro__fiber_arrive(&ctx->resumer_fiber);
     return result;
 }
 
@@ -135,15 +135,15 @@ void *coro__context_yield(coro__context *ctx, void *value)
 {
     void *result;
 
-    coro__marks_leave(&ctx->marks, &ctx->resumer_marks);
+    coro__fiber_leave(&ctx->fiber, &ctx->resumer_fiber);
     result = coro__asm_switch(&ctx->sp, &ctx->resumer_sp, NULL, value);
-    coro__marks_arrive(&ctx->marks);
+    coro__fiber_arrive(&ctx->fiber);
     return result;
 }
 
 _Noreturn void coro__context_return(coro__context *ctx, void *value)
 {
-    coro__marks_leave(NULL, &ctx->resumer_marks);
+    coro__fiber_leave(NULL, &ctx->resumer_fiber);
     coro__asm_jump(&ctx->resumer_sp, value);
 }
 

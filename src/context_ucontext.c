@@ -27,7 +27,7 @@ struct side {
      * returns (run on arrival): set by whoever switches to this side. */
     void *(*arrival_fn)(void *);
     void *arrival_value;
-    struct coro__switch_marks marks; /* for ASan and TSan */
+    struct coro__sanitizer_fiber fiber; /* for ASan and TSan */
 };
 
 struct coro__context {
@@ -55,7 +55,7 @@ static void trampoline(int hi, int lo)
     uintptr_t bits = ((uintptr_t)(unsigned)hi << 16 << 16) | (uintptr_t)(unsigned)lo;
     struct coro__context *ctx = (struct coro__context *)bits;
 
-    coro__marks_arrive(&ctx->self.marks);
+    coro__fiber_arrive(&ctx->self.fiber);
     ctx->entry(ctx->arg);
     /* entry leaves by coro__context_return(); returning here would end the
      * thread (uc_link is NULL), so stop loudly instead. */
@@ -157,21 +157,21 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     ctx->arg = arg;
     ctx->self.arrival_fn = NULL;
     ctx->self.arrival_value = NULL;
-    coro__marks_init(&ctx->self.marks, stack_lo, stack_size);
+    coro__fiber_init(&ctx->self.fiber, stack_lo, stack_size);
     ctx->resumer = NULL;
     makecontext(uc, (void (*)(void))trampoline, 2,
                 (int)(unsigned)(bits >> 16 >> 16), (int)(unsigned)(bits & 0xffffffffu));
     return 0;
 }
 
-int coro__context_must_finish(const coro__context *ctx)
+bool coro__context_must_finish(const coro__context *ctx)
 {
-    return coro__marks_hold_fake_stack(&ctx->self.marks);
+    return coro__fiber_holds_fake_stack(&ctx->self.fiber);
 }
 
 void coro__context_release(coro__context *ctx)
 {
-    coro__marks_release(&ctx->self.marks);
+    coro__fiber_release(&ctx->self.fiber);
 }
 
 static void *swap(struct side *save, struct side *to, void *(*fn)(void *), void *value)
@@ -180,11 +180,11 @@ static void *swap(struct side *save, struct side *to, void *(*fn)(void *), void 
 
     to->arrival_fn = fn;
     to->arrival_value = value;
-    coro__marks_leave(&save->marks, &to->marks);
+    coro__fiber_leave(&save->fiber, &to->fiber);
     /* Fails only for a context that getcontext never filled: a bug here. */
     if (swapcontext(&save->uc, &to->uc) != 0)
         abort();
-    coro__marks_arrive(&save->marks);
+    coro__fiber_arrive(&save->fiber);
     arrival_fn = save->arrival_fn;
     if (arrival_fn != NULL) {
         save->arrival_fn = NULL;
@@ -195,7 +195,7 @@ static void *swap(struct side *save, struct side *to, void *(*fn)(void *), void 
 
 void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
 {
-    /* swapcontext() fills in uc; the marks learn the resumer's stack from
+    /* swapcontext() fills in uc; its fiber learns the resumer's stack from
      * the switch, as it is not libcoro's to know. */
     struct side waiting = {.arrival_fn = NULL};
 
@@ -214,7 +214,7 @@ _Noreturn void coro__context_return(coro__context *ctx, void *value)
 
     resumer->arrival_fn = NULL;
     resumer->arrival_value = value;
-    coro__marks_leave(NULL, &resumer->marks);
+    coro__fiber_leave(NULL, &resumer->fiber);
     setcontext(&resumer->uc);
     abort();
 }

@@ -1,12 +1,14 @@
 /*
  * What AddressSanitizer, ThreadSanitizer and valgrind must be told so that
- * they follow a coroutine switch. Each hook compiles to nothing unless the
- * build has the tool: the state machine and the backends call them
- * unconditionally and grow no #ifdef of their own.
+ * they follow a coroutine switch and see stacks for what they are. Each
+ * hook compiles to nothing unless the build has the tool: the backends (for
+ * switches) and stack.c (for stack memory) call them unconditionally and
+ * grow no #ifdef of their own.
  */
 #ifndef CORO_SANITIZER_H
 #define CORO_SANITIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "compiler.h"
@@ -57,37 +59,37 @@
  * TSan has a fiber per coroutine; a resumer's context runs on whatever fiber
  * saved it.
  */
-struct coro__switch_marks {
+struct coro__sanitizer_fiber {
     const void *stack_bottom;
     size_t stack_size;
     void *fake_stack;
     void *tsan_fiber;
-    struct coro__switch_marks *switched_from;
-    int arriving; /* switched to, its arrival not yet reported to ASan */
+    struct coro__sanitizer_fiber *switched_from;
+    bool arriving; /* switched to, its arrival not yet reported to ASan */
 };
 
 /* A context that will run on the stack [lo, lo + size). */
-static inline void coro__marks_init(struct coro__switch_marks *marks, const void *lo, size_t size)
+static inline void coro__fiber_init(struct coro__sanitizer_fiber *fiber, const void *lo, size_t size)
 {
-    marks->stack_bottom = lo;
-    marks->stack_size = size;
-    marks->fake_stack = NULL;
-    marks->switched_from = NULL;
-    marks->arriving = 0;
+    fiber->stack_bottom = lo;
+    fiber->stack_size = size;
+    fiber->fake_stack = NULL;
+    fiber->switched_from = NULL;
+    fiber->arriving = false;
 #ifdef CORO_TSAN
-    marks->tsan_fiber = __tsan_create_fiber(0);
+    fiber->tsan_fiber = __tsan_create_fiber(0);
 #else
-    marks->tsan_fiber = NULL;
+    fiber->tsan_fiber = NULL;
 #endif
 }
 
-static inline void coro__marks_release(struct coro__switch_marks *marks)
+static inline void coro__fiber_release(struct coro__sanitizer_fiber *fiber)
 {
 #ifdef CORO_TSAN
-    if (marks->tsan_fiber != NULL)
-        __tsan_destroy_fiber(marks->tsan_fiber);
+    if (fiber->tsan_fiber != NULL)
+        __tsan_destroy_fiber(fiber->tsan_fiber);
 #endif
-    marks->tsan_fiber = NULL;
+    fiber->tsan_fiber = NULL;
 }
 
 /*
@@ -97,12 +99,12 @@ static inline void coro__marks_release(struct coro__switch_marks *marks)
  * function of its own, which would push its frame on one fiber's shadow
  * stack and pop it from the other's.
  */
-static CORO_ALWAYS_INLINE void coro__marks_leave(struct coro__switch_marks *save,
-                                                 struct coro__switch_marks *to)
+static CORO_ALWAYS_INLINE void coro__fiber_leave(struct coro__sanitizer_fiber *save,
+                                                 struct coro__sanitizer_fiber *to)
 {
 #ifdef CORO_ASAN
     to->switched_from = save;
-    to->arriving = 1;
+    to->arriving = true;
     __sanitizer_start_switch_fiber(save != NULL ? &save->fake_stack : NULL, to->stack_bottom,
                                    to->stack_size);
 #endif
@@ -119,14 +121,14 @@ static CORO_ALWAYS_INLINE void coro__marks_leave(struct coro__switch_marks *save
  * Once per switch: a second call (a backend that ran a function on arrival
  * reports the arrival there, then again where the switch returns) does
  * nothing. */
-static CORO_ALWAYS_INLINE void coro__marks_arrive(struct coro__switch_marks *self)
+static CORO_ALWAYS_INLINE void coro__fiber_arrive(struct coro__sanitizer_fiber *self)
 {
 #ifdef CORO_ASAN
-    struct coro__switch_marks *from = self->switched_from;
+    struct coro__sanitizer_fiber *from = self->switched_from;
 
     if (!self->arriving)
         return;
-    self->arriving = 0;
+    self->arriving = false;
     __sanitizer_finish_switch_fiber(self->fake_stack, from ? &from->stack_bottom : NULL,
                                     from ? &from->stack_size : NULL);
 #endif
@@ -134,14 +136,14 @@ static CORO_ALWAYS_INLINE void coro__marks_arrive(struct coro__switch_marks *sel
 }
 
 /* A context that was left holding a fake stack: ASan frees it only when the
- * context is left for good (coro__marks_leave() with save NULL). */
-static inline int coro__marks_hold_fake_stack(const struct coro__switch_marks *marks)
+ * context is left for good (coro__fiber_leave() with save NULL). */
+static inline bool coro__fiber_holds_fake_stack(const struct coro__sanitizer_fiber *fiber)
 {
 #ifdef CORO_ASAN
-    return marks->fake_stack != NULL;
+    return fiber->fake_stack != NULL;
 #else
-    (void)marks;
-    return 0;
+    (void)fiber;
+    return false;
 #endif
 }
 
@@ -184,12 +186,12 @@ static inline void coro__valgrind_stack_deregister(unsigned id)
  * from 1 s to 40 s). Handed out again, it is undefined until written.
  */
 /* valgrind 3.19 does not know process_madvise(), and says so on stderr. */
-static inline int coro__running_on_valgrind(void)
+static inline bool coro__running_on_valgrind(void)
 {
 #ifdef CORO_HAVE_VALGRIND_H
     return RUNNING_ON_VALGRIND != 0;
 #else
-    return 0;
+    return false;
 #endif
 }
 
