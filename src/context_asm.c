@@ -5,6 +5,7 @@
  * all coroutines of a thread share that thread's mask.
  */
 #include "context.h"
+#include "compiler.h"
 #include "sanitizer.h"
 
 #include <stdalign.h>
@@ -115,7 +116,7 @@ static void *land(void *arg)
 
 /* Without sanitizers these are tail calls: nothing is left to do here
  * after the switch, which then returns straight to this function's caller. */
-void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
+CORO_HOT_ENTRY void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
 {
     void *result;
 
@@ -131,7 +132,7 @@ void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
     return result;
 }
 
-void *coro__context_yield(coro__context *ctx, void *value)
+CORO_HOT_ENTRY void *coro__context_yield(coro__context *ctx, void *value)
 {
     void *result;
 

@@ -293,7 +293,7 @@ static CORO_NOINLINE void *send_slowly(coro_t *co, void *value)
 
 /* The common case, kept to what it needs: no call before the switch, and
  * so no frame of its own. */
-void *coro_send(coro_t *co, void *value)
+CORO_HOT_ENTRY void *coro_send(coro_t *co, void *value)
 {
     if (co == NULL || co->status != CORO_SUSPENDED || co->delegator != NULL ||
         !this_thread.ready)
@@ -324,7 +324,7 @@ static CORO_NOINLINE void *fail_yield(const coro_t *co)
     return fail(yield_error(co));
 }
 
-void *coro_yield(coro_t *co, void *value)
+CORO_HOT_ENTRY void *coro_yield(coro_t *co, void *value)
 {
     if (yield_error(co) != 0)
         return fail_yield(co);
