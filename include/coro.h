@@ -8,18 +8,22 @@
  *
  *     static void *running_sum(coro_t *co, void *arg)
  *     {
- *         intptr_t sum = 0, increment;
+ *         long sum = 0;
+ *         const long *increment;
  *         (void)arg;
- *         while ((increment = (intptr_t)coro_yield(co, (void *)sum)) != 0)
- *             sum += increment;
- *         return (void *)sum;  // a send of 0 ends it
+ *         while ((increment = coro_yield(co, &sum)) != NULL)
+ *             sum += *increment;
+ *         return NULL;
  *     }
  *
+ *     long two = 2, three = 3;
  *     coro_t *gen = coro_create(running_sum, NULL, 0);
- *     coro_next(gen);                      // 0
- *     coro_send(gen, (void *)(intptr_t)2); // 2
- *     coro_send(gen, (void *)(intptr_t)3); // 5
+ *     coro_next(gen);         // -> &sum: 0
+ *     coro_send(gen, &two);   // -> &sum: 2
+ *     coro_send(gen, &three); // -> &sum: 5
  *     coro_destroy(gen);
+ *
+ * (examples/accumulator.c is this program, as is README's.)
  *
  * Errors. Functions returning int return 0 or an error number (as pthreads
  * do) and change nothing on error. Functions returning a pointer return NULL
@@ -85,10 +89,9 @@ enum coro_status {
  * its first resume. Nothing runs yet. stack_size 0 means
  * CORO_DEFAULT_STACK_SIZE; it is rounded up to whole pages. The stack has a
  * guard (16 KiB) below it, so an overflow faults instead of corrupting
- * memory. The coroutine's own record (about 120 bytes, and its saved
- * context: 90 bytes on the asm backend; on ucontext 1 KiB on x86-64 and
- * 4.5 KiB on AArch64) lives at the top of its stack and comes out of
- * stack_size. A finished coroutine keeps its stack until coro_destroy().
+ * memory. The coroutine's own record (112 bytes, and its saved context:
+ * 144 bytes on the asm backend; on ucontext 1 KiB on x86-64 and 4.5 KiB on
+ * AArch64) lives at the top of its stack and comes out of stack_size. A finished coroutine keeps its stack until coro_destroy().
  * Returns the coroutine, or NULL with errno EINVAL (fn is NULL, stack_size is
  * not 0 and below CORO_MIN_STACK_SIZE) or ENOMEM (no memory for the stack,
  * or no memory mapping for its guard: see README, Caveats; or, on a
