@@ -20,12 +20,8 @@ static void *record_around_yield(coro_t *co, void *arg)
  * to switch into the coroutine to run it. */
 static void *record_around_yield_deferred(coro_t *co, void *arg)
 {
-    (void)arg;
-    assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(100)), 0);
-    record(1);
-    coro_yield(co, INT_TO_PTR(2));
-    record(3);
-    return INT_TO_PTR(4);
+    body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(100)), 0);
+    return record_around_yield(co, arg);
 }
 
 /* Registers cleanups 1, 2, 3, then yields once and returns 7. */
@@ -33,7 +29,7 @@ static void *three_cleanups(coro_t *co, void *arg)
 {
     (void)arg;
     for (int i = 1; i <= 3; i++)
-        assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(i)), 0);
+        body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(i)), 0);
     coro_yield(co, INT_TO_PTR(5));
     record(6);
     return INT_TO_PTR(7);
@@ -42,11 +38,10 @@ static void *three_cleanups(coro_t *co, void *arg)
 static void test_close_created_never_runs(void **state)
 {
     /* Closing a CORO_CREATED coroutine makes it CORO_DEAD; its body never runs. */
-    coro_t *co = coro_create(record_around_yield, NULL, 0);
+    coro_t *co = must_create(record_around_yield, NULL);
     void *out = INT_TO_PTR(-1);
 
     (void)state;
-    assert_non_null(co);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_int_equal(coro_resume(co, NULL, &out), ESRCH);
@@ -62,12 +57,10 @@ static void test_close_suspended_yield_never_returns(void **state)
      * pending coro_yield() never runs, with or without cleanups to run. */
     static const int expected_plain[] = {1};
     static const int expected_deferred[] = {1, 100};
-    coro_t *plain = coro_create(record_around_yield, NULL, 0);
-    coro_t *deferred = coro_create(record_around_yield_deferred, NULL, 0);
+    coro_t *plain = must_create(record_around_yield, NULL);
+    coro_t *deferred = must_create(record_around_yield_deferred, NULL);
 
     (void)state;
-    assert_non_null(plain);
-    assert_non_null(deferred);
 
     assert_ptr_equal(coro_next(plain), INT_TO_PTR(2));
     assert_int_equal(coro_status(plain), CORO_SUSPENDED);
@@ -91,11 +84,10 @@ static void test_close_dead_is_noop(void **state)
     /* Closing a CORO_DEAD coroutine returns 0 and changes nothing: no cleanup
      * runs again, the status stays, a resume still fails with ESRCH. */
     static const int expected[] = {6, 3, 2, 1};
-    coro_t *co = coro_create(three_cleanups, NULL, 0);
+    coro_t *co = must_create(three_cleanups, NULL);
     void *out = INT_TO_PTR(-1);
 
     (void)state;
-    assert_non_null(co);
     assert_ptr_equal(coro_next(co), INT_TO_PTR(5));
     assert_ptr_equal(coro_next(co), INT_TO_PTR(7));
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -114,11 +106,10 @@ static void test_close_dead_is_noop(void **state)
 static void test_close_resume_after_close_is_esrch(void **state)
 {
     /* After coro_close(), every resume fails with ESRCH and changes nothing. */
-    coro_t *co = coro_create(record_around_yield_deferred, NULL, 0);
+    coro_t *co = must_create(record_around_yield_deferred, NULL);
     void *out = INT_TO_PTR(-1);
 
     (void)state;
-    assert_non_null(co);
     assert_ptr_equal(coro_next(co), INT_TO_PTR(2));
     assert_int_equal(coro_close(co), 0);
     event_count = 0;
@@ -126,12 +117,8 @@ static void test_close_resume_after_close_is_esrch(void **state)
     assert_int_equal(coro_resume(co, NULL, &out), ESRCH);
     assert_int_equal(coro_resume(co, INT_TO_PTR(9), &out), ESRCH);
     assert_ptr_equal(out, INT_TO_PTR(-1));
-    errno = 0;
-    assert_null(coro_send(co, INT_TO_PTR(9)));
-    assert_int_equal(errno, ESRCH);
-    errno = 0;
-    assert_null(coro_next(co));
-    assert_int_equal(errno, ESRCH);
+    assert_null_errno(coro_send(co, INT_TO_PTR(9)), ESRCH);
+    assert_null_errno(coro_next(co), ESRCH);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_int_equal(event_count, 0);
     assert_int_equal(coro_destroy(co), 0);
@@ -145,9 +132,8 @@ static void run_cleanup_order(enum ending how)
     /* Body: 1, 2, 3 are cleanups; 6 is recorded after the yield. */
     static const int returned[] = {6, 3, 2, 1};
     static const int closed[] = {3, 2, 1};
-    coro_t *co = coro_create(three_cleanups, NULL, 0);
+    coro_t *co = must_create(three_cleanups, NULL);
 
-    assert_non_null(co);
     assert_ptr_equal(coro_next(co), INT_TO_PTR(5));
     assert_int_equal(event_count, 0);
     switch (how) {
@@ -202,8 +188,8 @@ static void *body_with_local(coro_t *co, void *arg)
 
     (void)arg;
     /* record_local runs last and must see what double_local left. */
-    assert_int_equal(coro_defer(co, record_local, &local), 0);
-    assert_int_equal(coro_defer(co, double_local, &local), 0);
+    body_assert_int_equal(coro_defer(co, record_local, &local), 0);
+    body_assert_int_equal(coro_defer(co, double_local, &local), 0);
     local = 21; /* after registering: the cleanups read the live variable */
     coro_yield(co, &local);
     record(-1); /* never: closed while suspended */
@@ -216,11 +202,10 @@ static void test_close_cleanups_use_body_locals(void **state)
      * frame alive: they read and modify a local of the body through their
      * argument, and see its latest value. */
     static const int expected[] = {42};
-    coro_t *co = coro_create(body_with_local, NULL, 0);
+    coro_t *co = must_create(body_with_local, NULL);
     int *local;
 
     (void)state;
-    assert_non_null(co);
     local = coro_next(co);
     assert_non_null(local);
     assert_int_equal(*local, 21);
@@ -253,7 +238,7 @@ static void *body_observed(coro_t *co, void *arg)
     struct seen *seen = arg;
 
     seen->co = co;
-    assert_int_equal(coro_defer(co, observe_cleanup, seen), 0);
+    body_assert_int_equal(coro_defer(co, observe_cleanup, seen), 0);
     coro_yield(co, NULL);
     return NULL;
 }
@@ -265,12 +250,10 @@ static void test_close_cleanup_sees_running_coroutine(void **state)
      * again afterwards. */
     struct seen closed = {NULL, NULL, CORO_DEAD, 0};
     struct seen returned = {NULL, NULL, CORO_DEAD, 0};
-    coro_t *a = coro_create(body_observed, &closed, 0);
-    coro_t *b = coro_create(body_observed, &returned, 0);
+    coro_t *a = must_create(body_observed, &closed);
+    coro_t *b = must_create(body_observed, &returned);
 
     (void)state;
-    assert_non_null(a);
-    assert_non_null(b);
 
     coro_next(a);
     assert_int_equal(coro_close(a), 0);
@@ -297,14 +280,14 @@ static void test_close_cleanup_sees_running_coroutine(void **state)
 static void register_more(void *arg)
 {
     record(2);
-    assert_int_equal(coro_defer(coro_current(), record_cleanup, arg), 0);
+    body_assert_int_equal(coro_defer(coro_current(), record_cleanup, arg), 0);
 }
 
 static void *body_nested_defer(coro_t *co, void *arg)
 {
     (void)arg;
-    assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(1)), 0);
-    assert_int_equal(coro_defer(co, register_more, INT_TO_PTR(3)), 0);
+    body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(1)), 0);
+    body_assert_int_equal(coro_defer(co, register_more, INT_TO_PTR(3)), 0);
     coro_yield(co, NULL);
     return NULL;
 }
@@ -314,10 +297,9 @@ static void test_close_cleanup_registered_in_cleanup_runs(void **state)
     /* A cleanup registered from inside a cleanup runs too, next (it is now
      * the last registered), before the older ones. */
     static const int expected[] = {2, 3, 1};
-    coro_t *co = coro_create(body_nested_defer, NULL, 0);
+    coro_t *co = must_create(body_nested_defer, NULL);
 
     (void)state;
-    assert_non_null(co);
     coro_next(co);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -347,23 +329,23 @@ static void drive_helpers(void *arg)
     void *out;
 
     (void)arg;
-    assert_non_null(helper);
-    assert_non_null(left);
+    body_assert_non_null(helper);
+    body_assert_non_null(left);
     while (coro_resume(helper, NULL, &out) == 0)
         record((int)PTR_TO_INT(out));
-    assert_int_equal(coro_status(helper), CORO_DEAD);
-    assert_ptr_equal(coro_current(), self);
-    assert_int_equal(coro_status(self), CORO_RUNNING);
-    assert_ptr_equal(coro_next(left), INT_TO_PTR(10));
-    assert_int_equal(coro_destroy(left), 0);
-    assert_int_equal(coro_destroy(helper), 0);
+    body_assert_int_equal(coro_status(helper), CORO_DEAD);
+    body_assert_ptr_equal(coro_current(), self);
+    body_assert_int_equal(coro_status(self), CORO_RUNNING);
+    body_assert_ptr_equal(coro_next(left), INT_TO_PTR(10));
+    body_assert_int_equal(coro_destroy(left), 0);
+    body_assert_int_equal(coro_destroy(helper), 0);
     record(99);
 }
 
 static void *body_driving_in_cleanup(coro_t *co, void *arg)
 {
     (void)arg;
-    assert_int_equal(coro_defer(co, drive_helpers, NULL), 0);
+    body_assert_int_equal(coro_defer(co, drive_helpers, NULL), 0);
     coro_yield(co, NULL);
     return NULL;
 }
@@ -373,10 +355,9 @@ static void test_close_cleanup_may_drive_other_coroutine(void **state)
     /* A cleanup may create, resume and destroy other coroutines (its own
      * coroutine is CORO_NORMAL meanwhile and CORO_RUNNING again after). */
     static const int expected[] = {1, 10, 20, 30, 1, 99};
-    coro_t *co = coro_create(body_driving_in_cleanup, NULL, 0);
+    coro_t *co = must_create(body_driving_in_cleanup, NULL);
 
     (void)state;
-    assert_non_null(co);
     coro_next(co);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -392,18 +373,18 @@ static void noisy_cleanup(void *arg)
     coro_t *helper = coro_create(helper_body, coro_current(), 0);
 
     (void)arg;
-    assert_non_null(helper);
-    assert_ptr_equal(coro_next(helper), INT_TO_PTR(10));
-    assert_ptr_equal(coro_next(helper), INT_TO_PTR(20));
-    assert_ptr_equal(coro_next(helper), INT_TO_PTR(30));
-    assert_int_equal(coro_destroy(helper), 0);
+    body_assert_non_null(helper);
+    body_assert_ptr_equal(coro_next(helper), INT_TO_PTR(10));
+    body_assert_ptr_equal(coro_next(helper), INT_TO_PTR(20));
+    body_assert_ptr_equal(coro_next(helper), INT_TO_PTR(30));
+    body_assert_int_equal(coro_destroy(helper), 0);
 }
 
 static void *body_returning_with_cleanups(coro_t *co, void *arg)
 {
     (void)arg;
-    assert_int_equal(coro_defer(co, noisy_cleanup, NULL), 0);
-    assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(5)), 0);
+    body_assert_int_equal(coro_defer(co, noisy_cleanup, NULL), 0);
+    body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(5)), 0);
     return INT_TO_PTR(1234);
 }
 
@@ -411,11 +392,10 @@ static void test_close_return_value_survives_cleanups(void **state)
 {
     /* When cleanups run at return, the final coro_send() still returns the
      * body's return value. */
-    coro_t *co = coro_create(body_returning_with_cleanups, NULL, 0);
+    coro_t *co = must_create(body_returning_with_cleanups, NULL);
     void *out = NULL;
 
     (void)state;
-    assert_non_null(co);
     assert_int_equal(coro_resume(co, NULL, &out), 0);
     assert_ptr_equal(out, INT_TO_PTR(1234));
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -432,7 +412,7 @@ static void *body_many_cleanups(coro_t *co, void *arg)
 {
     (void)arg;
     for (int i = 0; i < MANY_CLEANUPS; i++)
-        assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(i)), 0);
+        body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(i)), 0);
     coro_yield(co, NULL);
     return NULL;
 }
@@ -443,9 +423,8 @@ static void test_close_many_cleanups_reverse_order(void **state)
      * on return. */
     (void)state;
     for (int closing = 0; closing <= 1; closing++) {
-        coro_t *co = coro_create(body_many_cleanups, NULL, 0);
+        coro_t *co = must_create(body_many_cleanups, NULL);
 
-        assert_non_null(co);
         event_count = 0;
         coro_next(co);
         assert_int_equal(event_count, 0);
@@ -469,11 +448,9 @@ static void test_close_then_destroy_releases(void **state)
      * many rounds reuse the released stacks. */
     (void)state;
     for (int round = 0; round < 200; round++) {
-        coro_t *plain = coro_create(record_around_yield, NULL, 0);
-        coro_t *deferred = coro_create(three_cleanups, NULL, 0);
+        coro_t *plain = must_create(record_around_yield, NULL);
+        coro_t *deferred = must_create(three_cleanups, NULL);
 
-        assert_non_null(plain);
-        assert_non_null(deferred);
         event_count = 0;
         coro_next(plain);
         coro_next(deferred);
@@ -511,7 +488,7 @@ static void sibling_cleanup(void *arg)
 static void *sibling_body(coro_t *co, void *arg)
 {
     (void)arg;
-    assert_int_equal(coro_defer(co, sibling_cleanup, NULL), 0);
+    body_assert_int_equal(coro_defer(co, sibling_cleanup, NULL), 0);
     coro_yield(co, NULL);
     record(-1); /* never: the sibling is closed while suspended */
     return NULL;
@@ -522,7 +499,7 @@ static void *closer_body(coro_t *co, void *arg)
     coro_t *sibling = arg;
 
     record(1);
-    assert_int_equal(coro_close(sibling), 0);
+    body_assert_int_equal(coro_close(sibling), 0);
     record(coro_current() == co ? 3 : -3);
     record(coro_status(co) == CORO_RUNNING ? 4 : -4);
     record(coro_status(sibling) == CORO_DEAD ? 5 : -5);
@@ -535,12 +512,10 @@ static void test_close_sibling_from_coroutine(void **state)
      * coro_current() == sibling (the closer CORO_NORMAL), and afterwards the
      * closer is current and running again. */
     static const int expected[] = {1, 2, 3, 4, 5};
-    coro_t *sibling = coro_create(sibling_body, NULL, 0);
-    coro_t *closer = coro_create(closer_body, sibling, 0);
+    coro_t *sibling = must_create(sibling_body, NULL);
+    coro_t *closer = must_create(closer_body, sibling);
 
     (void)state;
-    assert_non_null(sibling);
-    assert_non_null(closer);
     view = (struct sibling_view){.sibling = sibling, .closer = closer};
     coro_next(sibling);
     assert_ptr_equal(coro_next(closer), INT_TO_PTR(6));
@@ -561,7 +536,7 @@ static void descend(coro_t *co, int depth)
 {
     int here = depth; /* a local of this frame, read by its cleanup */
 
-    assert_int_equal(coro_defer(co, record_local, &here), 0);
+    body_assert_int_equal(coro_defer(co, record_local, &here), 0);
     if (depth < 4)
         descend(co, depth + 1);
     else
@@ -572,7 +547,7 @@ static void descend(coro_t *co, int depth)
 static void *body_deep_defers(coro_t *co, void *arg)
 {
     (void)arg;
-    assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(0)), 0);
+    body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(0)), 0);
     descend(co, 1);
     return NULL;
 }
@@ -582,10 +557,9 @@ static void test_close_cleanups_from_several_depths(void **state)
     /* Cleanups registered at several call depths all run on close, deepest
      * (last registered) first, each still seeing its own frame's local. */
     static const int expected[] = {4, 3, 2, 1, 0};
-    coro_t *co = coro_create(body_deep_defers, NULL, 0);
+    coro_t *co = must_create(body_deep_defers, NULL);
 
     (void)state;
-    assert_non_null(co);
     coro_next(co);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_int_equal(event_count, 0);
@@ -602,18 +576,18 @@ static void yielding_cleanup(void *arg)
     coro_t *other = arg;
 
     errno = 0;
-    assert_null(coro_yield(self, INT_TO_PTR(1)));
-    assert_int_equal(errno, ECANCELED);
+    body_assert_null(coro_yield(self, INT_TO_PTR(1)));
+    body_assert_int_equal(errno, ECANCELED);
     errno = 0;
-    assert_null(coro_yield_from(self, other));
-    assert_int_equal(errno, ECANCELED);
-    assert_int_equal(coro_status(other), CORO_CREATED);
+    body_assert_null(coro_yield_from(self, other));
+    body_assert_int_equal(errno, ECANCELED);
+    body_assert_int_equal(coro_status(other), CORO_CREATED);
     record(1);
 }
 
 static void *body_yielding_cleanup(coro_t *co, void *arg)
 {
-    assert_int_equal(coro_defer(co, yielding_cleanup, arg), 0);
+    body_assert_int_equal(coro_defer(co, yielding_cleanup, arg), 0);
     coro_yield(co, NULL);
     return NULL;
 }
@@ -623,12 +597,10 @@ static void test_close_cleanup_cannot_yield(void **state)
     /* In a cleanup, coro_yield() and coro_yield_from() fail with ECANCELED and
      * the close completes. */
     static const int expected[] = {1};
-    coro_t *other = coro_create(record_around_yield, NULL, 0);
-    coro_t *co = coro_create(body_yielding_cleanup, other, 0);
+    coro_t *other = must_create(record_around_yield, NULL);
+    coro_t *co = must_create(body_yielding_cleanup, other);
 
     (void)state;
-    assert_non_null(other);
-    assert_non_null(co);
     coro_next(co);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -661,7 +633,7 @@ static void *body_resuming_inner(coro_t *co, void *arg)
     void *got;
 
     (void)arg;
-    assert_non_null(inner);
+    body_assert_non_null(inner);
     got = coro_next(inner);
     coro_destroy(inner);
     return got;
@@ -673,12 +645,10 @@ static void test_close_executing_is_ebusy(void **state)
      * coroutine returns EBUSY and changes nothing: both carry on. */
     static const int expected_self[] = {1, 2, 8};
     static const int expected_nested[] = {1, 2, 3, 4, 5};
-    coro_t *co = coro_create(body_closing_executing, NULL, 0);
-    coro_t *outer = coro_create(body_resuming_inner, NULL, 0);
+    coro_t *co = must_create(body_closing_executing, NULL);
+    coro_t *outer = must_create(body_resuming_inner, NULL);
 
     (void)state;
-    assert_non_null(co);
-    assert_non_null(outer);
     assert_ptr_equal(coro_next(co), INT_TO_PTR(7));
     assert_null(coro_next(co));
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -697,22 +667,22 @@ static void test_close_executing_is_ebusy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_close_created_never_runs, reset_log),
-        cmocka_unit_test_setup(test_close_suspended_yield_never_returns, reset_log),
-        cmocka_unit_test_setup(test_close_dead_is_noop, reset_log),
-        cmocka_unit_test_setup(test_close_resume_after_close_is_esrch, reset_log),
-        cmocka_unit_test_setup(test_close_cleanups_reverse_order, reset_log),
-        cmocka_unit_test_setup(test_close_cleanups_use_body_locals, reset_log),
-        cmocka_unit_test_setup(test_close_cleanup_sees_running_coroutine, reset_log),
-        cmocka_unit_test_setup(test_close_cleanup_registered_in_cleanup_runs, reset_log),
-        cmocka_unit_test_setup(test_close_cleanup_may_drive_other_coroutine, reset_log),
-        cmocka_unit_test_setup(test_close_return_value_survives_cleanups, reset_log),
-        cmocka_unit_test_setup(test_close_many_cleanups_reverse_order, reset_log),
-        cmocka_unit_test_setup(test_close_then_destroy_releases, reset_log),
-        cmocka_unit_test_setup(test_close_sibling_from_coroutine, reset_log),
-        cmocka_unit_test_setup(test_close_cleanups_from_several_depths, reset_log),
-        cmocka_unit_test_setup(test_close_cleanup_cannot_yield, reset_log),
-        cmocka_unit_test_setup(test_close_executing_is_ebusy, reset_log),
+        logged_test(test_close_created_never_runs),
+        logged_test(test_close_suspended_yield_never_returns),
+        logged_test(test_close_dead_is_noop),
+        logged_test(test_close_resume_after_close_is_esrch),
+        logged_test(test_close_cleanups_reverse_order),
+        logged_test(test_close_cleanups_use_body_locals),
+        logged_test(test_close_cleanup_sees_running_coroutine),
+        logged_test(test_close_cleanup_registered_in_cleanup_runs),
+        logged_test(test_close_cleanup_may_drive_other_coroutine),
+        logged_test(test_close_return_value_survives_cleanups),
+        logged_test(test_close_many_cleanups_reverse_order),
+        logged_test(test_close_then_destroy_releases),
+        logged_test(test_close_sibling_from_coroutine),
+        logged_test(test_close_cleanups_from_several_depths),
+        logged_test(test_close_cleanup_cannot_yield),
+        logged_test(test_close_executing_is_ebusy),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,8 +74,9 @@ static void load(struct copy *copy)
     *(void **)&copy->current = symbol(copy, "coro_current");
 }
 
-/* The running sum, through the functions of the copy that made it. */
-static void *running_sum(coro_t *co, void *arg)
+/* bodies.h's running sum through the functions of the copy that made it
+ * (this program does not link libcoro), which it checks runs it. */
+static void *running_sum_in_copy(coro_t *co, void *arg)
 {
     struct copy *copy = arg;
     intptr_t sum = 0;
@@ -99,7 +100,7 @@ static void test_dlopen_two_copies_each_run_coroutines(void **state)
             assert_ptr_not_equal(copies[i].create, copies[j].create); /* a copy indeed */
     }
     for (int i = 0; i < COPIES; i++) {
-        sums[i] = copies[i].create(running_sum, &copies[i], 0);
+        sums[i] = copies[i].create(running_sum_in_copy, &copies[i], 0);
         assert_non_null(sums[i]);
         assert_int_equal(PTR_TO_INT(copies[i].send(sums[i], NULL)), 0);
     }

@@ -1,15 +1,10 @@
 /*
  * Errors: every misuse in coro.h's Errors list gets its one error number and
  * changes nothing: statuses stay, values still flow, nothing is freed or run.
- *
- * Bodies record what they observe and the tests assert afterwards, outside
- * any coroutine: a failing cmocka assertion inside a body would jump off the
- * coroutine's stack.
  */
-#include "test_support.h"
+#include "bodies.h"
 
 #include <errno.h>
-#include <string.h>
 
 #define SENTINEL INT_TO_PTR(0x5eed)
 #define ERRNO_SENTINEL 12345
@@ -27,17 +22,6 @@ struct outcome {
         (o).value = (call);                                                    \
         (o).error = errno;                                                     \
     } while (0)
-
-/* coro.h's running sum: yields the sum of what was sent so far. */
-static void *running_sum(coro_t *co, void *arg)
-{
-    long sum = 0;
-
-    (void)arg;
-    for (;;)
-        sum += (long)PTR_TO_INT(coro_yield(co, INT_TO_PTR(sum)));
-    return NULL;
-}
 
 /* Yields 1 and 2, logging what each yield returns into arg (two slots),
  * then returns 3. */
@@ -57,27 +41,15 @@ static void *return_body(coro_t *co, void *arg)
     return arg;
 }
 
-/* A cleanup that counts its runs in an int. */
-static void count_cleanup(void *arg)
-{
-    ++*(int *)arg;
-}
-
 /* ---- coro_create ------------------------------------------------------- */
 
 static void test_errors_create_null_fn(void **state)
 {
     /* coro_create() with a NULL body: NULL, EINVAL, whatever the stack size. */
     (void)state;
-    errno = 0;
-    assert_null(coro_create(NULL, NULL, 0));
-    assert_int_equal(errno, EINVAL);
-    errno = 0;
-    assert_null(coro_create(NULL, SENTINEL, CORO_MIN_STACK_SIZE));
-    assert_int_equal(errno, EINVAL);
-    errno = 0;
-    assert_null(coro_create(NULL, NULL, CORO_DEFAULT_STACK_SIZE));
-    assert_int_equal(errno, EINVAL);
+    assert_null_errno(coro_create(NULL, NULL, 0), EINVAL);
+    assert_null_errno(coro_create(NULL, SENTINEL, CORO_MIN_STACK_SIZE), EINVAL);
+    assert_null_errno(coro_create(NULL, NULL, CORO_DEFAULT_STACK_SIZE), EINVAL);
 }
 
 static void test_errors_create_stack_too_small(void **state)
@@ -89,12 +61,9 @@ static void test_errors_create_stack_too_small(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        errno = 0;
-        assert_null(coro_create(running_sum, NULL, sizes[i]));
-        assert_int_equal(errno, EINVAL);
+        assert_null_errno(coro_create(running_sum, NULL, sizes[i]), EINVAL);
     }
-    co = coro_create(running_sum, NULL, CORO_MIN_STACK_SIZE);
-    assert_non_null(co);
+    co = must_create_sized(running_sum, NULL, CORO_MIN_STACK_SIZE);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
     assert_int_equal(coro_destroy(co), 0);
 }
@@ -108,12 +77,9 @@ static void test_errors_create_stack_huge(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        errno = 0;
-        assert_null(coro_create(running_sum, NULL, sizes[i]));
-        assert_int_equal(errno, ENOMEM);
+        assert_null_errno(coro_create(running_sum, NULL, sizes[i]), ENOMEM);
     }
-    co = coro_create(running_sum, NULL, 0);
-    assert_non_null(co);
+    co = must_create(running_sum, NULL);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(4))), 4);
     assert_int_equal(coro_destroy(co), 0);
@@ -127,22 +93,14 @@ static void test_errors_null_coroutine(void **state)
     void *out = SENTINEL;
 
     (void)state;
-    errno = 0;
-    assert_null(coro_send(NULL, NULL));
-    assert_int_equal(errno, EINVAL);
-    errno = 0;
-    assert_null(coro_send(NULL, INT_TO_PTR(1)));
-    assert_int_equal(errno, EINVAL);
-    errno = 0;
-    assert_null(coro_next(NULL));
-    assert_int_equal(errno, EINVAL);
+    assert_null_errno(coro_send(NULL, NULL), EINVAL);
+    assert_null_errno(coro_send(NULL, INT_TO_PTR(1)), EINVAL);
+    assert_null_errno(coro_next(NULL), EINVAL);
     assert_int_equal(coro_resume(NULL, NULL, &out), EINVAL);
     assert_ptr_equal(out, SENTINEL);
     assert_int_equal(coro_resume(NULL, INT_TO_PTR(1), NULL), EINVAL);
     assert_int_equal(coro_close(NULL), EINVAL);
-    errno = 0;
-    assert_null(coro_yield(NULL, INT_TO_PTR(1)));
-    assert_int_equal(errno, EINVAL);
+    assert_null_errno(coro_yield(NULL, INT_TO_PTR(1)), EINVAL);
     assert_null(coro_current());
 }
 
@@ -170,15 +128,12 @@ static void test_errors_yield_null(void **state)
 {
     /* Inside a coroutine, coro_yield(NULL) and coro_yield_from() with a NULL
      * co or sub: NULL, EINVAL; the body runs on, sub is not started. */
-    struct null_yield n;
+    struct null_yield n = {0};
     coro_t *co;
 
     (void)state;
-    memset(&n, 0, sizeof n);
-    n.sub = coro_create(running_sum, NULL, 0);
-    assert_non_null(n.sub);
-    co = coro_create(null_yield_body, &n, 0);
-    assert_non_null(co);
+    n.sub = must_create(running_sum, NULL);
+    co = must_create(null_yield_body, &n);
 
     assert_int_equal(PTR_TO_INT(coro_next(co)), 2);
     assert_null(n.yield.value);
@@ -210,27 +165,17 @@ static void test_errors_yield_outside(void **state)
     coro_t *co, *sub;
 
     (void)state;
-    co = coro_create(running_sum, NULL, 0);
-    sub = coro_create(running_sum, NULL, 0);
-    assert_non_null(co);
-    assert_non_null(sub);
+    co = must_create(running_sum, NULL);
+    sub = must_create(running_sum, NULL);
 
-    errno = 0;
-    assert_null(coro_yield(co, INT_TO_PTR(1)));
-    assert_int_equal(errno, EPERM);
-    errno = 0;
-    assert_null(coro_yield_from(co, sub));
-    assert_int_equal(errno, EPERM);
+    assert_null_errno(coro_yield(co, INT_TO_PTR(1)), EPERM);
+    assert_null_errno(coro_yield_from(co, sub), EPERM);
     assert_int_equal(coro_status(co), CORO_CREATED);
     assert_int_equal(coro_status(sub), CORO_CREATED);
 
     assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
-    errno = 0;
-    assert_null(coro_yield(co, INT_TO_PTR(1)));
-    assert_int_equal(errno, EPERM);
-    errno = 0;
-    assert_null(coro_yield_from(co, sub));
-    assert_int_equal(errno, EPERM);
+    assert_null_errno(coro_yield(co, INT_TO_PTR(1)), EPERM);
+    assert_null_errno(coro_yield_from(co, sub), EPERM);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_int_equal(coro_status(sub), CORO_CREATED);
     assert_null(coro_current());
@@ -263,17 +208,13 @@ static void test_errors_yield_other(void **state)
 {
     /* Inside coroutine A, coro_yield(B) and coro_yield_from(B, sub) on a
      * suspended B: NULL, EPERM; B stays suspended where it was. */
-    struct yield_other y;
+    struct yield_other y = {0};
     coro_t *a;
 
     (void)state;
-    memset(&y, 0, sizeof y);
-    y.other = coro_create(running_sum, NULL, 0);
-    y.sub = coro_create(running_sum, NULL, 0);
-    a = coro_create(yield_other_body, &y, 0);
-    assert_non_null(y.other);
-    assert_non_null(y.sub);
-    assert_non_null(a);
+    y.other = must_create(running_sum, NULL);
+    y.sub = must_create(running_sum, NULL);
+    a = must_create(yield_other_body, &y);
     assert_int_equal(PTR_TO_INT(coro_next(y.other)), 0);
     assert_int_equal(PTR_TO_INT(coro_send(y.other, INT_TO_PTR(3))), 3);
 
@@ -312,14 +253,12 @@ static void test_errors_yield_from_dead(void **state)
 {
     /* coro_yield_from() on a DEAD sub (returned, or closed unstarted): NULL,
      * ESRCH; the delegating coroutine runs on. */
-    struct from_bad_sub f;
-    coro_t *co;
-
     (void)state;
     for (int closed = 0; closed <= 1; closed++) {
-        memset(&f, 0, sizeof f);
-        f.sub = coro_create(return_body, SENTINEL, 0);
-        assert_non_null(f.sub);
+        struct from_bad_sub f = {0};
+        coro_t *co;
+
+        f.sub = must_create(return_body, SENTINEL);
         if (closed) {
             assert_int_equal(coro_close(f.sub), 0);
         } else {
@@ -327,8 +266,7 @@ static void test_errors_yield_from_dead(void **state)
         }
         assert_int_equal(coro_status(f.sub), CORO_DEAD);
 
-        co = coro_create(from_sub_body, &f, 0);
-        assert_non_null(co);
+        co = must_create(from_sub_body, &f);
         assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
         assert_null(f.from.value);
         assert_int_equal(f.from.error, ESRCH);
@@ -352,13 +290,11 @@ static void test_errors_yield_from_self(void **state)
 {
     /* coro_yield_from(co, co): NULL, EBUSY (co is running); co runs on and
      * is not left delegating to itself. */
-    struct outcome o;
+    struct outcome o = {0};
     coro_t *co;
 
     (void)state;
-    memset(&o, 0, sizeof o);
-    co = coro_create(from_self_body, &o, 0);
-    assert_non_null(co);
+    co = must_create(from_self_body, &o);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     assert_null(o.value);
     assert_int_equal(o.error, EBUSY);
@@ -375,10 +311,11 @@ struct busy {
     coro_t *target;
     enum coro_status target_status;
     struct outcome send, next;
-    int resume;
+    int resume, resume_with_value;
     void *resume_out;
     int close;
     int destroy;
+    enum coro_status target_status_after; /* after all those tries */
 };
 
 static void try_busy(struct busy *b)
@@ -388,8 +325,10 @@ static void try_busy(struct busy *b)
     RECORD(b->next, coro_next(b->target));
     b->resume_out = SENTINEL;
     b->resume = coro_resume(b->target, NULL, &b->resume_out);
+    b->resume_with_value = coro_resume(b->target, INT_TO_PTR(2), &b->resume_out);
     b->close = coro_close(b->target);
     b->destroy = coro_destroy(b->target);
+    b->target_status_after = coro_status(b->target);
 }
 
 static void assert_busy(const struct busy *b, enum coro_status expected)
@@ -400,9 +339,11 @@ static void assert_busy(const struct busy *b, enum coro_status expected)
     assert_null(b->next.value);
     assert_int_equal(b->next.error, EBUSY);
     assert_int_equal(b->resume, EBUSY);
+    assert_int_equal(b->resume_with_value, EBUSY);
     assert_ptr_equal(b->resume_out, SENTINEL);
     assert_int_equal(b->close, EBUSY);
     assert_int_equal(b->destroy, EBUSY);
+    assert_int_equal(b->target_status_after, expected);
 }
 
 static void *busy_self_body(coro_t *co, void *arg)
@@ -417,14 +358,12 @@ static void *busy_self_body(coro_t *co, void *arg)
 static void test_errors_busy_running(void **state)
 {
     /* A RUNNING coroutine (itself) cannot be resumed, closed or destroyed:
-     * EBUSY, and it carries on. */
-    struct busy b;
+     * EBUSY (Python: "generator already executing"), and it carries on. */
+    struct busy b = {0};
     coro_t *co;
 
     (void)state;
-    memset(&b, 0, sizeof b);
-    co = coro_create(busy_self_body, &b, 0);
-    assert_non_null(co);
+    co = must_create(busy_self_body, &b);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     assert_busy(&b, CORO_RUNNING);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
@@ -454,15 +393,12 @@ static void test_errors_busy_normal(void **state)
 {
     /* A NORMAL coroutine (a parent that resumed the child trying it) cannot be
      * resumed, closed or destroyed by the child: EBUSY, and both carry on. */
-    struct busy b;
+    struct busy b = {0};
     coro_t *parent, *child;
 
     (void)state;
-    memset(&b, 0, sizeof b);
-    child = coro_create(busy_child_body, &b, 0);
-    assert_non_null(child);
-    parent = coro_create(busy_parent_body, child, 0);
-    assert_non_null(parent);
+    child = must_create(busy_child_body, &b);
+    parent = must_create(busy_parent_body, child);
     b.target = parent;
 
     assert_int_equal(PTR_TO_INT(coro_next(parent)), 6);
@@ -488,16 +424,13 @@ static void test_errors_busy_delegated(void **state)
     /* A sub that another coroutine is delegating to cannot be resumed,
      * closed or destroyed: EBUSY; the delegation then runs to its end. */
     void *log[2] = {SENTINEL, SENTINEL};
-    struct busy b;
+    struct busy b = {0};
     coro_t *sub, *co;
     void *out = SENTINEL;
 
     (void)state;
-    memset(&b, 0, sizeof b);
-    sub = coro_create(one_two_three, log, 0);
-    assert_non_null(sub);
-    co = coro_create(delegating_body, sub, 0);
-    assert_non_null(co);
+    sub = must_create(one_two_three, log);
+    co = must_create(delegating_body, sub);
 
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     b.target = sub;
@@ -545,15 +478,13 @@ static void test_errors_defer_null(void **state)
     /* coro_defer(NULL, ...) and coro_defer(co, NULL, ...): EINVAL and nothing
      * is registered; a valid cleanup beside them runs once. */
     int counts[2] = {0, 0};
-    struct defer_try d;
+    struct defer_try d = {0};
     coro_t *co;
 
     (void)state;
-    memset(&d, 0, sizeof d);
     d.counter = counts;
     assert_int_equal(coro_defer(NULL, count_cleanup, counts), EINVAL);
-    co = coro_create(defer_try_body, &d, 0);
-    assert_non_null(co);
+    co = must_create(defer_try_body, &d);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     assert_int_equal(d.null_co, EINVAL);
     assert_int_equal(d.null_fn, EINVAL);
@@ -570,22 +501,19 @@ static void test_errors_defer_not_running(void **state)
     /* coro_defer() on a coroutine that is not running, from outside or from
      * inside another: EPERM, and that cleanup never runs. */
     int counts[2] = {0, 0};
-    struct defer_try d;
+    struct defer_try d = {0};
     coro_t *co, *other;
 
     (void)state;
-    other = coro_create(running_sum, NULL, 0);
-    assert_non_null(other);
+    other = must_create(running_sum, NULL);
     assert_int_equal(coro_defer(other, count_cleanup, counts), EPERM);
     assert_int_equal(PTR_TO_INT(coro_next(other)), 0);
     assert_int_equal(coro_defer(other, count_cleanup, counts), EPERM);
     assert_int_equal(coro_status(other), CORO_SUSPENDED);
 
-    memset(&d, 0, sizeof d);
     d.counter = counts;
     d.other = other;
-    co = coro_create(defer_try_body, &d, 0);
-    assert_non_null(co);
+    co = must_create(defer_try_body, &d);
     assert_int_equal(coro_defer(co, count_cleanup, counts), EPERM);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     assert_int_equal(d.other_co, EPERM);
@@ -643,21 +571,26 @@ static void assert_cancelled(const struct ending *e)
     assert_int_equal(coro_status(e->sub), CORO_CREATED);
 }
 
+/* A coroutine of ending_body, suspended in its yield; e's sub not started. */
+static coro_t *start_ending(struct ending *e)
+{
+    coro_t *co;
+
+    e->sub = must_create(running_sum, NULL);
+    co = must_create(ending_body, e);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
+    assert_int_equal(e->runs, 0);
+    return co;
+}
+
 static void test_errors_cleanup_yield_on_return(void **state)
 {
     /* In a cleanup run as the body returns, coro_yield() and coro_yield_from()
      * fail with ECANCELED; the return value still comes out. */
-    struct ending e;
-    coro_t *co;
+    struct ending e = {0};
+    coro_t *co = start_ending(&e);
 
     (void)state;
-    memset(&e, 0, sizeof e);
-    e.sub = coro_create(running_sum, NULL, 0);
-    assert_non_null(e.sub);
-    co = coro_create(ending_body, &e, 0);
-    assert_non_null(co);
-    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
-    assert_int_equal(e.runs, 0);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 2);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_cancelled(&e);
@@ -671,16 +604,10 @@ static void test_errors_cleanup_yield_on_close(void **state)
 {
     /* In a cleanup run by coro_close(), coro_yield() and coro_yield_from()
      * fail with ECANCELED; the close completes and returns 0. */
-    struct ending e;
-    coro_t *co;
+    struct ending e = {0};
+    coro_t *co = start_ending(&e);
 
     (void)state;
-    memset(&e, 0, sizeof e);
-    e.sub = coro_create(running_sum, NULL, 0);
-    assert_non_null(e.sub);
-    co = coro_create(ending_body, &e, 0);
-    assert_non_null(co);
-    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_cancelled(&e);
@@ -713,8 +640,7 @@ static void test_errors_success_keeps_errno(void **state)
     coro_t *co;
 
     (void)state;
-    co = coro_create(errno_body, seen, 0);
-    assert_non_null(co);
+    co = must_create(errno_body, seen);
 
     errno = ERRNO_SENTINEL;
     assert_int_equal(PTR_TO_INT(coro_send(co, NULL)), 1);

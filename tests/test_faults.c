@@ -39,9 +39,8 @@ static void *counting_body(coro_t *co, void *arg)
 /* A coroutine created now works: yields 0..2, returns -1, is destroyed. */
 static void assert_library_works(void)
 {
-    coro_t *co = coro_create(counting_body, INT_TO_PTR(3), 0);
+    coro_t *co = must_create(counting_body, INT_TO_PTR(3));
 
-    assert_non_null(co);
     for (intptr_t i = 0; i < 3; i++)
         assert_int_equal(PTR_TO_INT(coro_next(co)), i);
     assert_int_equal(PTR_TO_INT(coro_next(co)), -1);
@@ -49,7 +48,9 @@ static void assert_library_works(void)
     assert_int_equal(coro_destroy(co), 0);
 }
 
-/* Fails each fallible step of coro_create in turn; returns how many there were. */
+/* Fails each fallible step of coro_create in turn; returns how many there
+ * were. Also run on a thread of its own, so its assertions are the
+ * body_assert_*() of test_support.h, which do not jump. */
 static unsigned long fail_each_create_step(size_t stack_size)
 {
     unsigned long step;
@@ -62,14 +63,14 @@ static unsigned long fail_each_create_step(size_t stack_size)
         co = coro_create(counting_body, INT_TO_PTR(1), stack_size);
         if (co != NULL) {
             /* No step was left to fail: the countdown did not run out. */
-            assert_int_not_equal(coro__fault_countdown, 0);
+            body_assert_true(coro__fault_countdown != 0);
             coro__fault_countdown = 0;
-            assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
-            assert_int_equal(coro_destroy(co), 0);
+            body_assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
+            body_assert_int_equal(coro_destroy(co), 0);
             return step - 1;
         }
-        assert_int_equal(errno, ENOMEM);
-        assert_int_equal(coro__fault_countdown, 0);
+        body_assert_int_equal(errno, ENOMEM);
+        body_assert_int_equal(coro__fault_countdown, 0);
     }
 }
 
@@ -90,10 +91,9 @@ static void test_faults_create_fresh_stack_each_step(void **state)
  * fail: it allocates nothing. */
 static void test_faults_create_cached_stack_cannot_fail(void **state)
 {
-    coro_t *co = coro_create(counting_body, INT_TO_PTR(1), CORO_MIN_STACK_SIZE + 5 * 4096);
+    coro_t *co = must_create_sized(counting_body, INT_TO_PTR(1), CORO_MIN_STACK_SIZE + 5 * 4096);
 
     (void)state;
-    assert_non_null(co);
     assert_int_equal(coro_destroy(co), 0); /* its stack goes to the cache */
     assert_int_equal(fail_each_create_step(CORO_MIN_STACK_SIZE + 5 * 4096), 0);
     assert_library_works();
@@ -151,8 +151,7 @@ static void test_faults_first_resume_on_thread_allocates_nothing(void **state)
     pthread_t thread;
 
     (void)state;
-    r.co = coro_create(counting_body, INT_TO_PTR(3), 0);
-    assert_non_null(r.co);
+    r.co = must_create(counting_body, INT_TO_PTR(3));
     assert_int_equal(pthread_create(&thread, NULL, first_resume_on_thread, &r), 0);
     assert_int_equal(pthread_join(thread, NULL), 0);
     assert_int_equal(r.first, 0);
@@ -181,7 +180,7 @@ static void *defer_body(coro_t *co, void *arg)
 
     (void)arg;
     for (int i = 1; i <= 4; i++)
-        assert_int_equal(coro_defer(co, log_cleanup, INT_TO_PTR(i)), 0);
+        body_assert_int_equal(coro_defer(co, log_cleanup, INT_TO_PTR(i)), 0);
     /* The fifth needs more room: that allocation fails. */
     coro__fault_countdown = 1;
     first_failure = coro_defer(co, log_cleanup, INT_TO_PTR(99));
@@ -196,11 +195,10 @@ static void *defer_body(coro_t *co, void *arg)
 static void test_faults_defer_enomem_registers_nothing(void **state)
 {
     struct defer_log log = {{0}, 0};
-    coro_t *co = coro_create(defer_body, NULL, 0);
+    coro_t *co = must_create(defer_body, NULL);
 
     (void)state;
     current_log = &log;
-    assert_non_null(co);
     assert_int_equal(PTR_TO_INT(coro_next(co)), ENOMEM);
     assert_int_equal(log.count, 0);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 0); /* the later defer succeeded */
@@ -287,12 +285,12 @@ static void test_faults_map_limit_is_enomem(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_faults_create_fresh_stack_each_step),
-        cmocka_unit_test(test_faults_create_cached_stack_cannot_fail),
-        cmocka_unit_test(test_faults_first_resume_on_thread_allocates_nothing),
-        cmocka_unit_test(test_faults_first_create_on_thread_each_step),
-        cmocka_unit_test(test_faults_defer_enomem_registers_nothing),
-        cmocka_unit_test(test_faults_map_limit_is_enomem),
+        body_checked_test(test_faults_create_fresh_stack_each_step),
+        body_checked_test(test_faults_create_cached_stack_cannot_fail),
+        body_checked_test(test_faults_first_resume_on_thread_allocates_nothing),
+        body_checked_test(test_faults_first_create_on_thread_each_step),
+        body_checked_test(test_faults_defer_enomem_registers_nothing),
+        body_checked_test(test_faults_map_limit_is_enomem),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

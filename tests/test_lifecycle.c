@@ -2,15 +2,10 @@
  * Lifecycle: creating coroutines with the stack sizes coro.h allows, the
  * status of a coroutine through its life, coro_current(), the body's
  * arguments, and coro_destroy() in every state a caller can destroy from.
- *
- * Bodies record what they observe and the tests assert afterwards, outside
- * any coroutine: a failing cmocka assertion inside a body would jump off the
- * coroutine's stack.
  */
 #include "test_support.h"
 
 #include <errno.h>
-#include <string.h>
 
 /* ---- shared bodies ------------------------------------------------------ */
 
@@ -85,10 +80,9 @@ static unsigned long stack_user_sum(void)
 /* Runs a coroutine of stack_user_body on a stack of size bytes to its end. */
 static void run_stack_user(size_t size)
 {
-    coro_t *co = coro_create(stack_user_body, NULL, size);
+    coro_t *co = must_create_sized(stack_user_body, NULL, size);
     void *out = NULL;
 
-    assert_non_null(co);
     assert_int_equal(coro_status(co), CORO_CREATED);
     assert_int_equal(coro_resume(co, NULL, &out), 0);
     assert_int_equal(PTR_TO_INT(out), (intptr_t)stack_user_sum());
@@ -125,12 +119,12 @@ static void test_lifecycle_create_unaligned_stack(void **state)
 
 /* Recursion with a 2 KiB frame per level, yielding at the bottom. Returns
  * the sum of what each level stored plus the value sent at the bottom. */
-struct deep {
+struct big_frames {
     uintptr_t top;    /* address of the outermost frame's buffer */
     uintptr_t bottom; /* address of the innermost frame's buffer */
 };
 
-static long deep_recurse(coro_t *co, struct deep *d, int n)
+static long big_frames_recurse(coro_t *co, struct big_frames *d, int n)
 {
     volatile unsigned char buf[2048];
     long below;
@@ -143,31 +137,30 @@ static long deep_recurse(coro_t *co, struct deep *d, int n)
         d->bottom = (uintptr_t)&buf[0];
         below = (long)PTR_TO_INT(coro_yield(co, INT_TO_PTR(-1)));
     } else {
-        below = deep_recurse(co, d, n - 1);
+        below = big_frames_recurse(co, d, n - 1);
     }
     return below + buf[0] + buf[sizeof buf - 1];
 }
 
 #define DEEP_LEVELS 2048 /* about 4 MiB: far beyond the 64 KiB default */
 
-static void *deep_body(coro_t *co, void *arg)
+static void *big_frames_body(coro_t *co, void *arg)
 {
-    return INT_TO_PTR(deep_recurse(co, arg, DEEP_LEVELS));
+    return INT_TO_PTR(big_frames_recurse(co, arg, DEEP_LEVELS));
 }
 
 static void test_lifecycle_create_big_stack(void **state)
 {
     /* An 8 MiB stack is accepted and MiBs of it can be used, yielding from the
      * bottom of a deep recursion and unwinding it afterwards. */
-    struct deep d = {0, 0};
+    struct big_frames d = {0, 0};
     long expected = 1000;
     uintptr_t depth;
     void *out = NULL;
     coro_t *co;
 
     (void)state;
-    co = coro_create(deep_body, &d, 8u * 1024u * 1024u);
-    assert_non_null(co);
+    co = must_create_sized(big_frames_body, &d, 8u * 1024u * 1024u);
     assert_int_equal(coro_resume(co, NULL, &out), 0);
     assert_int_equal(PTR_TO_INT(out), -1);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
@@ -185,13 +178,11 @@ static void test_lifecycle_create_big_stack(void **state)
 static void test_lifecycle_create_runs_nothing(void **state)
 {
     /* coro_create() does not start the body; the first resume does. */
-    struct seen s;
+    struct seen s = {0};
     coro_t *co;
 
     (void)state;
-    memset(&s, 0, sizeof s);
-    co = coro_create(recording_body, &s, 0);
-    assert_non_null(co);
+    co = must_create(recording_body, &s);
     assert_int_equal(coro_status(co), CORO_CREATED);
     assert_int_equal(s.runs, 0);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
@@ -204,13 +195,11 @@ static void test_lifecycle_create_runs_nothing(void **state)
 static void test_lifecycle_status_transitions(void **state)
 {
     /* CREATED, RUNNING (seen from inside), SUSPENDED, RUNNING, DEAD. */
-    struct seen s;
+    struct seen s = {0};
     coro_t *co;
 
     (void)state;
-    memset(&s, 0, sizeof s);
-    co = coro_create(recording_body, &s, 0);
-    assert_non_null(co);
+    co = must_create(recording_body, &s);
     assert_int_equal(coro_status(co), CORO_CREATED);
 
     assert_ptr_equal(coro_next(co), INT_TO_PTR(1));
@@ -229,14 +218,12 @@ static void test_lifecycle_status_transitions(void **state)
 static void test_lifecycle_close_created(void **state)
 {
     /* Closing a CREATED coroutine makes it DEAD without running the body. */
-    struct seen s;
+    struct seen s = {0};
     void *out = INT_TO_PTR(99);
     coro_t *co;
 
     (void)state;
-    memset(&s, 0, sizeof s);
-    co = coro_create(recording_body, &s, 0);
-    assert_non_null(co);
+    co = must_create(recording_body, &s);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_int_equal(s.runs, 0);
@@ -261,14 +248,12 @@ static void test_lifecycle_current_outside(void **state)
 {
     /* coro_current() is NULL outside any coroutine: before, between resumes
      * and after the end. */
-    struct seen s;
+    struct seen s = {0};
     coro_t *co;
 
     (void)state;
-    memset(&s, 0, sizeof s);
     assert_null(coro_current());
-    co = coro_create(recording_body, &s, 0);
-    assert_non_null(co);
+    co = must_create(recording_body, &s);
     assert_null(coro_current());
     coro_next(co);
     assert_null(coro_current());
@@ -278,12 +263,6 @@ static void test_lifecycle_current_outside(void **state)
     assert_int_equal(coro_destroy(co), 0);
     assert_null(coro_current());
 }
-
-#if defined(__GNUC__)
-#define TEST_NOINLINE __attribute__((noinline))
-#else
-#define TEST_NOINLINE
-#endif
 
 static TEST_NOINLINE coro_t *current_from_helper(int depth)
 {
@@ -313,13 +292,11 @@ static void test_lifecycle_current_inside(void **state)
 {
     /* coro_current() is co inside co's body and in functions it calls, before
      * and after a yield. */
-    struct current_seen c;
+    struct current_seen c = {0};
     coro_t *co;
 
     (void)state;
-    memset(&c, 0, sizeof c);
-    co = coro_create(current_body, &c, 0);
-    assert_non_null(co);
+    co = must_create(current_body, &c);
     coro_next(co);
     coro_next(co);
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -342,24 +319,19 @@ static void test_lifecycle_body_arguments(void **state)
 {
     /* The body is called as fn(co, arg) with the created co and the given arg,
      * including a NULL arg. */
-    struct seen s;
+    struct seen s = {0};
     coro_t *co;
 
     (void)state;
-    memset(&s, 0, sizeof s);
-    co = coro_create(recording_body, &s, 0);
-    assert_non_null(co);
+    co = must_create(recording_body, &s);
     coro_next(co);
     assert_ptr_equal(s.co, co);
     assert_ptr_equal(s.arg, &s);
     assert_ptr_equal(s.current[0], co);
     assert_int_equal(coro_destroy(co), 0);
 
-    co = coro_create(yield_arg_body, NULL, 0);
-    assert_non_null(co);
-    errno = 0;
-    assert_null(coro_next(co));
-    assert_int_equal(errno, 0);
+    co = must_create(yield_arg_body, NULL);
+    assert_null_errno(coro_next(co), 0);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_int_equal(coro_destroy(co), 0);
 }
@@ -376,13 +348,11 @@ static void test_lifecycle_destroy_null(void **state)
 static void test_lifecycle_destroy_created(void **state)
 {
     /* Destroying a CREATED coroutine returns 0 and never runs its body. */
-    struct seen s;
+    struct seen s = {0};
     coro_t *co;
 
     (void)state;
-    memset(&s, 0, sizeof s);
-    co = coro_create(recording_body, &s, 0);
-    assert_non_null(co);
+    co = must_create(recording_body, &s);
     assert_int_equal(coro_destroy(co), 0);
     assert_int_equal(s.runs, 0);
 }
@@ -391,13 +361,11 @@ static void test_lifecycle_destroy_suspended(void **state)
 {
     /* Destroying a SUSPENDED coroutine returns 0 and its pending yield never
      * returns. */
-    struct seen s;
+    struct seen s = {0};
     coro_t *co;
 
     (void)state;
-    memset(&s, 0, sizeof s);
-    co = coro_create(recording_body, &s, 0);
-    assert_non_null(co);
+    co = must_create(recording_body, &s);
     coro_next(co);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_int_equal(coro_destroy(co), 0);
@@ -410,13 +378,11 @@ static void test_lifecycle_destroy_suspended(void **state)
 static void test_lifecycle_destroy_dead(void **state)
 {
     /* Destroying a DEAD coroutine (returned or closed) returns 0. */
-    struct seen s;
+    struct seen s = {0};
     coro_t *co;
 
     (void)state;
-    memset(&s, 0, sizeof s);
-    co = coro_create(recording_body, &s, 0);
-    assert_non_null(co);
+    co = must_create(recording_body, &s);
     coro_next(co);
     coro_next(co);
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -424,8 +390,7 @@ static void test_lifecycle_destroy_dead(void **state)
     assert_int_equal(s.runs, 1);
     assert_int_equal(s.after_yield, 1);
 
-    co = coro_create(yield_arg_body, NULL, 0);
-    assert_non_null(co);
+    co = must_create(yield_arg_body, NULL);
     coro_next(co);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);

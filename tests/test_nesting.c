@@ -3,10 +3,6 @@
  * statuses and coro_current() seen at every level, yielding from deep
  * recursion on a coroutine's own stack, many coroutines alive at once, and
  * several coroutines interleaved by one driver.
- *
- * Bodies record what they observe and the tests assert afterwards, outside
- * any coroutine: a failing cmocka assertion inside a body would jump off the
- * coroutine's stack.
  */
 #include "test_support.h"
 
@@ -122,8 +118,7 @@ static void test_nesting_three_deep_statuses(void **state)
     struct chain ch = {0};
 
     (void)state;
-    ch.a = coro_create(chain_a, &ch, 0);
-    assert_non_null(ch.a);
+    ch.a = must_create(chain_a, &ch);
     assert_int_equal(PTR_TO_INT(coro_next(ch.a)), 323);
 
     assert_view(&ch.c_start, ch.c, CORO_NORMAL, CORO_NORMAL, CORO_RUNNING);
@@ -150,8 +145,7 @@ static void test_nesting_yield_returns_one_level(void **state)
     struct chain ch = {0};
 
     (void)state;
-    ch.a = coro_create(chain_a, &ch, 0);
-    assert_non_null(ch.a);
+    ch.a = must_create(chain_a, &ch);
     assert_int_equal(PTR_TO_INT(coro_next(ch.a)), 323);
 
     assert_view(&ch.b_after_c, ch.b, CORO_NORMAL, CORO_RUNNING, CORO_SUSPENDED);
@@ -174,8 +168,7 @@ static void test_nesting_values_flow_through_levels(void **state)
     void *out = NULL;
 
     (void)state;
-    ch.a = coro_create(chain_a, &ch, 0);
-    assert_non_null(ch.a);
+    ch.a = must_create(chain_a, &ch);
 
     /* Up: C yields 3, B adds 20, A adds 300. */
     assert_int_equal(coro_resume(ch.a, NULL, &out), 0);
@@ -269,8 +262,7 @@ static void test_nesting_child_destroyed_by_parent(void **state)
     void *out = NULL;
 
     (void)state;
-    log.outer = coro_create(outer_destroys_body, &log, 0);
-    assert_non_null(log.outer);
+    log.outer = must_create(outer_destroys_body, &log);
     assert_int_equal(coro_resume(log.outer, NULL, &out), 0);
     assert_int_equal(PTR_TO_INT(out), 5);
     assert_int_equal(coro_status(log.outer), CORO_DEAD);
@@ -333,8 +325,7 @@ static void test_nesting_child_resumed_from_main(void **state)
     coro_t *child;
 
     (void)state;
-    h.parent = coro_create(parent_body, &h, 0);
-    assert_non_null(h.parent);
+    h.parent = must_create(parent_body, &h);
     child = coro_next(h.parent);
     assert_non_null(child);
     assert_int_equal(coro_status(h.parent), CORO_DEAD);
@@ -397,12 +388,9 @@ static void test_nesting_yield_goes_to_latest_resumer(void **state)
     struct relay_log r = {0};
 
     (void)state;
-    r.x = coro_create(relay_x, &r, 0);
-    r.p = coro_create(relay_resumer, &r, 0);
-    r.q = coro_create(relay_resumer, &r, 0);
-    assert_non_null(r.x);
-    assert_non_null(r.p);
-    assert_non_null(r.q);
+    r.x = must_create(relay_x, &r);
+    r.p = must_create(relay_resumer, &r);
+    r.q = must_create(relay_resumer, &r);
 
     /* Main starts x; then p, main and q resume it in turn. */
     assert_int_equal(PTR_TO_INT(coro_next(r.x)), 10);
@@ -497,8 +485,7 @@ static void test_nesting_yield_from_deep_recursion(void **state)
     coro_t *co;
 
     (void)state;
-    co = coro_create(deep_body, &d, DEEP_STACK);
-    assert_non_null(co);
+    co = must_create_sized(deep_body, &d, DEEP_STACK);
 
     for (int i = 0; i < DEEP_MARKS; i++) {
         int depth = deep_marks[i];
@@ -589,8 +576,7 @@ static void test_nesting_recursive_tree_walk(void **state)
         nodes[i] = (struct node){.key = keys[i]};
         tree_insert(&w.root, &nodes[i]);
     }
-    co = coro_create(walk_body, &w, 0);
-    assert_non_null(co);
+    co = must_create(walk_body, &w);
 
     for (;;) {
         assert_int_equal(coro_resume(co, NULL, &out), 0);
@@ -658,8 +644,7 @@ static void test_nesting_ten_thousand_alive(void **state)
     assert_non_null(cos);
     assert_non_null(sorted);
     for (intptr_t i = 0; i < MANY; i++) {
-        cos[i] = coro_create(many_body, INT_TO_PTR(i), CORO_MIN_STACK_SIZE);
-        assert_non_null(cos[i]);
+        cos[i] = must_create_sized(many_body, INT_TO_PTR(i), CORO_MIN_STACK_SIZE);
     }
     memcpy(sorted, cos, MANY * sizeof *cos);
     qsort(sorted, MANY, sizeof *sorted, compare_ptrs);
@@ -717,15 +702,12 @@ static void test_nesting_interleaved_generators(void **state)
 {
     /* Generators resumed in turn, evenly and unevenly, keep independent state. */
     intptr_t up[2] = {0, 1}, down[2] = {100, -3};
-    coro_t *g1 = coro_create(arith_body, up, 0);
-    coro_t *g2 = coro_create(arith_body, down, 0);
-    coro_t *g3 = coro_create(fib_body, NULL, 0);
+    coro_t *g1 = must_create(arith_body, up);
+    coro_t *g2 = must_create(arith_body, down);
+    coro_t *g3 = must_create(fib_body, NULL);
     intptr_t n1 = 0, n2 = 0, n3 = 0, fa = 0, fb = 1;
 
     (void)state;
-    assert_non_null(g1);
-    assert_non_null(g2);
-    assert_non_null(g3);
     for (int round = 0; round < 40; round++) {
         /* Round robin first; later rounds skip some generators. */
         if (round < 20 || round % 2 == 0) {
@@ -804,14 +786,12 @@ static void test_nesting_ping_pong_driver(void **state)
 {
     /* A driver loop bounces a value between two coroutines; each sees what the other sent. */
     struct rally r = {0};
-    coro_t *ping = coro_create(ping_body, &r, 0);
-    coro_t *pong = coro_create(pong_body, &r, 0);
+    coro_t *ping = must_create(ping_body, &r);
+    coro_t *pong = must_create(pong_body, &r);
     intptr_t ball, expect = 0;
     int rounds = 0;
 
     (void)state;
-    assert_non_null(ping);
-    assert_non_null(pong);
     assert_null(coro_next(pong));
     assert_int_equal(coro_status(pong), CORO_SUSPENDED);
 
@@ -893,10 +873,8 @@ static void test_nesting_resume_from_cleanup(void **state)
     struct hook h = {0};
 
     (void)state;
-    h.a = coro_create(hooked_a, &h, 0);
-    h.b = coro_create(hooked_b, &h, 0);
-    assert_non_null(h.a);
-    assert_non_null(h.b);
+    h.a = must_create(hooked_a, &h);
+    h.b = must_create(hooked_b, &h);
     assert_null(coro_next(h.a));
     assert_int_equal(PTR_TO_INT(coro_next(h.b)), 77); /* B waits in its yield */
     assert_ptr_equal(h.b_current, h.b);

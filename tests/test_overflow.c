@@ -122,40 +122,53 @@ static void overflow_default_stack(void)
     overflow_with_stack(0);
 }
 
-/* The message names the coroutine (as %p prints it) and its stack size. */
-static void assert_overflow_report(const struct child_result *result, size_t stack_size)
+/* Runs fn, which overflows a coroutine's stack of stack_size bytes after
+ * printing the coroutine (as %p prints it), in a child: it aborts with
+ * libcoro's one-line report naming both. Skipped where a sanitizer owns
+ * SIGSEGV. */
+static void assert_overflow_reported(void (*fn)(void), size_t stack_size)
 {
+    struct child_result result;
     char expected[128];
 
-    snprintf(expected, sizeof expected, "libcoro: stack overflow in coroutine %.*s (stack %zu bytes)\n",
-             (int)strcspn(result->out, "\n"), result->out, stack_size);
-    assert_true(WIFSIGNALED(result->status));
-    assert_int_equal(WTERMSIG(result->status), SIGABRT);
-    assert_non_null(strstr(result->err, expected));
+    if (!segv_is_default())
+        skip();
+    run_child(fn, &result);
+    snprintf(expected, sizeof expected,
+             "libcoro: stack overflow in coroutine %.*s (stack %zu bytes)\n",
+             (int)strcspn(result.out, "\n"), result.out, stack_size);
+    assert_true(WIFSIGNALED(result.status));
+    assert_int_equal(WTERMSIG(result.status), SIGABRT);
+    assert_non_null(strstr(result.err, expected));
+}
+
+/* Runs fn, which faults or raises SIGSEGV in a coroutine, in a child: it
+ * dies of the SIGSEGV, as without libcoro, and nothing names libcoro.
+ * Skipped where a sanitizer owns SIGSEGV. */
+static void assert_plain_segv(void (*fn)(void))
+{
+    struct child_result result;
+
+    if (!segv_is_default())
+        skip();
+    run_child(fn, &result);
+    assert_true(WIFSIGNALED(result.status));
+    assert_int_equal(WTERMSIG(result.status), SIGSEGV);
+    assert_null(strstr(result.err, "libcoro"));
 }
 
 /* An overflow of a minimum-size stack aborts with the one-line report. */
 static void test_overflow_min_stack_is_named(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(overflow_min_stack, &result);
-    assert_overflow_report(&result, CORO_MIN_STACK_SIZE);
+    assert_overflow_reported(overflow_min_stack, CORO_MIN_STACK_SIZE);
 }
 
 /* The default stack reports its size as 65536 bytes. */
 static void test_overflow_default_stack_is_named(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(overflow_default_stack, &result);
-    assert_overflow_report(&result, CORO_DEFAULT_STACK_SIZE);
+    assert_overflow_reported(overflow_default_stack, CORO_DEFAULT_STACK_SIZE);
 }
 
 static void *resume_overflowing_child(coro_t *co, void *arg)
@@ -200,13 +213,8 @@ static void overflow_between_neighbours(void)
 /* An overflow of a stack carved between others is named. */
 static void test_overflow_between_neighbours_is_named(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(overflow_between_neighbours, &result);
-    assert_overflow_report(&result, CORO_DEFAULT_STACK_SIZE);
+    assert_overflow_reported(overflow_between_neighbours, CORO_DEFAULT_STACK_SIZE);
 }
 
 /* A frame of 12 KiB that writes only its lowest byte: past the end of the
@@ -259,13 +267,8 @@ static void overflow_by_big_frame(void)
 
 static void test_overflow_big_frame_is_named(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(overflow_by_big_frame, &result);
-    assert_overflow_report(&result, CORO_MIN_STACK_SIZE);
+    assert_overflow_reported(overflow_by_big_frame, CORO_MIN_STACK_SIZE);
 }
 
 /* A coroutine suspended before fork() overflows in the forked process:
@@ -293,25 +296,15 @@ static void overflow_after_fork(void)
 
 static void test_overflow_after_fork_is_named(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(overflow_after_fork, &result);
-    assert_overflow_report(&result, CORO_MIN_STACK_SIZE);
+    assert_overflow_reported(overflow_after_fork, CORO_MIN_STACK_SIZE);
 }
 
 /* In nested coroutines the report names the one that overflowed. */
 static void test_overflow_nested_names_inner(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(overflow_nested, &result);
-    assert_overflow_report(&result, 32u * 1024u);
+    assert_overflow_reported(overflow_nested, 32u * 1024u);
 }
 
 static void *overflow_thread_main(void *arg)
@@ -332,13 +325,8 @@ static void overflow_on_thread(void)
 /* A thread that runs coroutines gets an alternate signal stack too. */
 static void test_overflow_on_second_thread_is_named(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(overflow_on_thread, &result);
-    assert_overflow_report(&result, CORO_MIN_STACK_SIZE);
+    assert_overflow_reported(overflow_on_thread, CORO_MIN_STACK_SIZE);
 }
 
 static void *write_through_body(coro_t *co, void *arg)
@@ -363,15 +351,8 @@ static void fault_inside_coroutine(void)
 /* A fault that is not an overflow dies as it would without libcoro. */
 static void test_overflow_other_fault_keeps_default(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(fault_inside_coroutine, &result);
-    assert_true(WIFSIGNALED(result.status));
-    assert_int_equal(WTERMSIG(result.status), SIGSEGV);
-    assert_null(strstr(result.err, "libcoro"));
+    assert_plain_segv(fault_inside_coroutine);
 }
 
 static void *raise_body(coro_t *co, void *arg)
@@ -393,15 +374,8 @@ static void raise_inside_coroutine(void)
  * and still kills the program. */
 static void test_overflow_sent_signal_keeps_default(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(raise_inside_coroutine, &result);
-    assert_true(WIFSIGNALED(result.status));
-    assert_int_equal(WTERMSIG(result.status), SIGSEGV);
-    assert_null(strstr(result.err, "libcoro"));
+    assert_plain_segv(raise_inside_coroutine);
 }
 
 static void overflow_opted_out(void)
@@ -413,15 +387,8 @@ static void overflow_opted_out(void)
 /* CORO_NO_SIGNAL_HANDLER leaves SIGSEGV alone: a plain crash, no report. */
 static void test_overflow_opt_out_by_environment(void **state)
 {
-    struct child_result result;
-
     (void)state;
-    if (!segv_is_default())
-        skip();
-    run_child(overflow_opted_out, &result);
-    assert_true(WIFSIGNALED(result.status));
-    assert_int_equal(WTERMSIG(result.status), SIGSEGV);
-    assert_null(strstr(result.err, "libcoro"));
+    assert_plain_segv(overflow_opted_out);
 }
 
 static void own_handler(int sig)
@@ -434,10 +401,9 @@ static void fault_with_own_handler(void)
 {
     static char alt_stack[64 * 1024];
     stack_t alt = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack};
-    struct sigaction action, after;
+    struct sigaction action = {0}, after;
     coro_t *co;
 
-    memset(&action, 0, sizeof action);
     action.sa_handler = own_handler;
     action.sa_flags = SA_ONSTACK;
     sigemptyset(&action.sa_mask);

@@ -4,7 +4,7 @@
  * follow their coroutines across threads and come back whole; slabs with
  * nothing in use are unmapped.
  */
-#include "test_support.h"
+#include "bodies.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -46,13 +46,6 @@ static size_t sizes_known(void)
 
     coro__stack_counts(&out, &slabs, &sizes);
     return sizes;
-}
-
-static void *yield_forever(coro_t *co, void *arg)
-{
-    for (;;)
-        arg = coro_yield(co, arg);
-    return NULL;
 }
 
 struct batch {
@@ -154,10 +147,9 @@ static void *create_of_new_size(coro_t *co, void *arg)
  * of the creating stack (the fuzzer found it did not, once). */
 static void test_stacks_new_slab_from_smallest_stack(void **state)
 {
-    coro_t *co = coro_create(create_of_new_size, INT_TO_PTR(5), CORO_MIN_STACK_SIZE);
+    coro_t *co = must_create_sized(create_of_new_size, INT_TO_PTR(5), CORO_MIN_STACK_SIZE);
 
     (void)state;
-    assert_non_null(co);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 5);
     assert_int_equal(coro_destroy(co), 0);
 }
@@ -200,10 +192,10 @@ static void test_stacks_failed_create_leaves_no_size(void **state)
 
     (void)state;
     for (unsigned long step = 1; step <= 3; step++) {
+        size_t size = CORO_MIN_STACK_SIZE + (40 + step) * 4096;
+
         coro__fault_countdown = step; /* the size's record, the slab's, its mapping */
-        errno = 0;
-        assert_null(coro_create(yield_forever, NULL, CORO_MIN_STACK_SIZE + (40 + step) * 4096));
-        assert_int_equal(errno, ENOMEM);
+        assert_null_errno(coro_create(yield_forever, NULL, size), ENOMEM);
         coro__fault_countdown = 0;
         assert_int_equal(sizes_known(), sizes_before);
         assert_int_equal(slabs_mapped(), slabs_before);
@@ -222,8 +214,7 @@ static void test_stacks_slow_paths_keep_errno(void **state)
     errno = EXDEV; /* a value nothing here sets */
     for (size_t i = 0; i < count; i++) {
         /* A size of its own: the first create maps a slab. */
-        coros[i] = coro_create(yield_forever, NULL, CORO_MIN_STACK_SIZE + 7 * 4096);
-        assert_non_null(coros[i]);
+        coros[i] = must_create_sized(yield_forever, NULL, CORO_MIN_STACK_SIZE + 7 * 4096);
         assert_int_equal(errno, EXDEV);
     }
     for (size_t i = 0; i < count; i++) {

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define THREADS 4
 
@@ -28,16 +27,52 @@
  */
 static pthread_t (*volatile self_fn)(void) = pthread_self;
 
-static void start_threads(pthread_t *t, int n, void *(*fn)(void *), void *args, size_t arg_size)
+/* ---- the harness: n worker threads at once ------------------------------ */
+
+/* What a worker thread's argument begins with: its index among the n, and a
+ * barrier of n at which the workers may wait to start together. */
+struct worker {
+    int index;
+    pthread_barrier_t *start;
+};
+
+/* The workers of one run, started by start_workers(). */
+struct crew {
+    pthread_t thread[THREADS];
+    pthread_barrier_t start;
+    int n;
+};
+
+/* Starts fn on n threads, the i-th given the i-th of n elements of workers
+ * (each size bytes, beginning with a struct worker, which this fills in). */
+static void start_workers(struct crew *c, void *(*fn)(void *), void *workers, int n, size_t size)
 {
-    for (int i = 0; i < n; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, fn, (char *)args + (size_t)i * arg_size), 0);
+    assert_true(n >= 1 && n <= THREADS);
+    assert_int_equal(pthread_barrier_init(&c->start, NULL, (unsigned)n), 0);
+    c->n = n;
+    for (int i = 0; i < n; i++) {
+        struct worker *w = (struct worker *)(void *)((char *)workers + (size_t)i * size);
+
+        w->index = i;
+        w->start = &c->start;
+        assert_int_equal(pthread_create(&c->thread[i], NULL, fn, w), 0);
+    }
 }
 
-static void join_threads(const pthread_t *t, int n)
+static void join_workers(struct crew *c)
 {
-    for (int i = 0; i < n; i++)
-        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < c->n; i++)
+        assert_int_equal(pthread_join(c->thread[i], NULL), 0);
+    pthread_barrier_destroy(&c->start);
+}
+
+/* start_workers(), then join_workers(): for a test that waits for them. */
+static void run_workers(void *(*fn)(void *), void *workers, int n, size_t size)
+{
+    struct crew c;
+
+    start_workers(&c, fn, workers, n, size);
+    join_workers(&c);
 }
 
 /* ---- a relay: one coroutine resumed by several threads in turn ----------- */
@@ -75,8 +110,8 @@ struct relay {
 };
 
 struct relay_seat {
+    struct worker worker;
     struct relay *r;
-    int index;
 };
 
 /* Called by a body after each resume: is it on the thread that resumed it,
@@ -96,7 +131,7 @@ static void *relay_thread(void *arg)
     struct relay_seat *seat = arg;
     struct relay *r = seat->r;
 
-    for (int k = seat->index; k < r->steps; k += r->nthreads) {
+    for (int k = seat->worker.index; k < r->steps; k += r->nthreads) {
         struct step *s = &r->step[k];
         void *out = NULL;
 
@@ -140,13 +175,11 @@ static struct relay *relay_new(int steps, int nthreads)
 
 static void relay_run(struct relay *r)
 {
-    pthread_t t[THREADS];
     struct relay_seat seats[THREADS];
 
     for (int i = 0; i < r->nthreads; i++)
-        seats[i] = (struct relay_seat){r, i};
-    start_threads(t, r->nthreads, relay_thread, seats, sizeof seats[0]);
-    join_threads(t, r->nthreads);
+        seats[i] = (struct relay_seat){.r = r};
+    run_workers(relay_thread, seats, r->nthreads, sizeof seats[0]);
     assert_int_equal(r->turn, r->steps);
 }
 
@@ -180,8 +213,7 @@ static void assert_relay_steps(const struct relay *r)
 #define TRIPS 10000
 
 struct tripper {
-    int index;
-    pthread_barrier_t *start;
+    struct worker worker;
     coro_t *current_before;
     long bad_values, bad_current_inside, bad_current_outside, bad_errors;
     intptr_t result[2];
@@ -220,7 +252,7 @@ static void *trip_thread(void *arg)
     w->current_before = coro_current();
     co[0] = coro_create(trip_body, w, 0);
     co[1] = coro_create(trip_body, w, 0);
-    pthread_barrier_wait(w->start);
+    pthread_barrier_wait(w->worker.start);
     if (co[0] == NULL || co[1] == NULL) {
         w->bad_errors++;
         coro_destroy(co[0]);
@@ -232,7 +264,7 @@ static void *trip_thread(void *arg)
             w->bad_errors++;
     for (intptr_t i = 1; i <= TRIPS; i++) {
         int c = (int)(i % 2);
-        intptr_t inc = trip_base(w->index) + i;
+        intptr_t inc = trip_base(w->worker.index) + i;
 
         if (coro_resume(co[c], INT_TO_PTR(inc), &out) != 0)
             w->bad_errors++;
@@ -255,20 +287,10 @@ static void *trip_thread(void *arg)
 static void test_threads_round_trips_on_four_threads(void **state)
 {
     /* Four threads each run their own coroutines through 10,000 round trips at once. */
-    pthread_t t[THREADS];
-    struct tripper w[THREADS];
-    pthread_barrier_t start;
+    struct tripper w[THREADS] = {0};
 
     (void)state;
-    assert_int_equal(pthread_barrier_init(&start, NULL, THREADS), 0);
-    memset(w, 0, sizeof w);
-    for (int i = 0; i < THREADS; i++) {
-        w[i].index = i;
-        w[i].start = &start;
-    }
-    start_threads(t, THREADS, trip_thread, w, sizeof w[0]);
-    join_threads(t, THREADS);
-    pthread_barrier_destroy(&start);
+    run_workers(trip_thread, w, THREADS, sizeof w[0]);
 
     for (int i = 0; i < THREADS; i++) {
         intptr_t want[2] = {0, 0};
@@ -292,6 +314,7 @@ static void test_threads_round_trips_on_four_threads(void **state)
 /* ---- coro_current() is per thread --------------------------------------- */
 
 struct presence {
+    struct worker worker;
     pthread_barrier_t *inside, *checked;
     coro_t *co;
     coro_t *inside_first, *inside_later, *outside_after;
@@ -333,8 +356,8 @@ static void *presence_thread(void *arg)
 static void test_threads_current_is_per_thread(void **state)
 {
     /* While two threads are inside coroutines, each sees its own and main sees NULL. */
-    pthread_t t[2];
-    struct presence p[2];
+    struct crew crew;
+    struct presence p[2] = {0};
     pthread_barrier_t inside, checked;
     coro_t *main_current;
     enum coro_status seen[2];
@@ -342,12 +365,11 @@ static void test_threads_current_is_per_thread(void **state)
     (void)state;
     assert_int_equal(pthread_barrier_init(&inside, NULL, 3), 0);
     assert_int_equal(pthread_barrier_init(&checked, NULL, 3), 0);
-    memset(p, 0, sizeof p);
     for (int i = 0; i < 2; i++) {
         p[i].inside = &inside;
         p[i].checked = &checked;
     }
-    start_threads(t, 2, presence_thread, p, sizeof p[0]);
+    start_workers(&crew, presence_thread, p, 2, sizeof p[0]);
 
     pthread_barrier_wait(&inside);
     /* Both threads are now inside their coroutines. */
@@ -355,7 +377,7 @@ static void test_threads_current_is_per_thread(void **state)
     for (int i = 0; i < 2; i++)
         seen[i] = coro_status(p[i].co);
     pthread_barrier_wait(&checked);
-    join_threads(t, 2);
+    join_workers(&crew);
     pthread_barrier_destroy(&checked);
     pthread_barrier_destroy(&inside);
 
@@ -415,8 +437,7 @@ static void test_threads_resumed_on_each_thread_in_turn(void **state)
     struct travel tr = {.r = r};
 
     (void)state;
-    r->co = coro_create(travel_body, &tr, 0);
-    assert_non_null(r->co);
+    r->co = must_create(travel_body, &tr);
     r->step[1].send = 5;
     r->step[2].send = 7;
     r->step[3].send = 9;
@@ -491,8 +512,7 @@ static void test_threads_migrate_at_call_depth(void **state)
     intptr_t sum = 0;
 
     (void)state;
-    r->co = coro_create(depth_body, &d, 0);
-    assert_non_null(r->co);
+    r->co = must_create(depth_body, &d);
     for (int k = 1; k < DEPTH_STEPS; k++)
         r->step[k].send = 10 * k;
     relay_run(r);
@@ -570,10 +590,8 @@ static void test_threads_migrate_inside_yield_from(void **state)
     struct delegation g = {.r = r};
 
     (void)state;
-    g.outer = coro_create(deleg_outer, &g, 0);
-    g.sub = coro_create(deleg_sub, &g, 0);
-    assert_non_null(g.outer);
-    assert_non_null(g.sub);
+    g.outer = must_create(deleg_outer, &g);
+    g.sub = must_create(deleg_sub, &g);
     r->co = g.outer;
     r->step[1].send = 100; /* outer's own yield */
     r->step[2].send = 2;   /* the rest go into sub */
@@ -642,8 +660,7 @@ static void test_threads_handoff_stress(void **state)
     intptr_t sum = 0;
 
     (void)state;
-    r->co = coro_create(baton_body, &b, 0);
-    assert_non_null(r->co);
+    r->co = must_create(baton_body, &b);
     for (int k = 1; k < HANDOFFS; k++)
         r->step[k].send = k;
     relay_run(r);
@@ -700,8 +717,7 @@ static void test_threads_destroy_on_other_thread(void **state)
     coro_t *co;
 
     (void)state;
-    co = coro_create(farewell_body, &f, 0);
-    assert_non_null(co);
+    co = must_create(farewell_body, &f);
     r->co = co;
     r->step[1].destroy = 1;
     relay_run(r);
@@ -763,17 +779,15 @@ static void test_threads_busy_while_running_elsewhere(void **state)
     /* A coroutine running on another thread is EBUSY/EPERM to main, and unchanged. */
     struct gate g = {.inside = 0};
     pthread_t t;
-    coro_t *other = coro_create(gate_body, &g, 0);
+    coro_t *other = must_create(gate_body, &g);
     void *out = (void *)&g;
     void *yielded, *delegated;
     int yield_errno, delegate_errno;
 
     (void)state;
-    assert_non_null(other);
     assert_int_equal(pthread_mutex_init(&g.lock, NULL), 0);
     assert_int_equal(pthread_cond_init(&g.cond, NULL), 0);
-    g.co = coro_create(gate_body, &g, 0);
-    assert_non_null(g.co);
+    g.co = must_create(gate_body, &g);
     assert_int_equal(pthread_create(&t, NULL, gate_thread, &g), 0);
 
     pthread_mutex_lock(&g.lock);
@@ -884,8 +898,7 @@ static void test_threads_nested_then_resumed_from_main(void **state)
     pthread_t t;
 
     (void)state;
-    x.shared = coro_create(shared_body, &x, 0);
-    assert_non_null(x.shared);
+    x.shared = must_create(shared_body, &x);
     assert_int_equal(pthread_create(&t, NULL, crossing_thread, &x), 0);
     assert_int_equal(pthread_join(t, NULL), 0);
 
@@ -921,8 +934,7 @@ struct churn_slot {
 };
 
 struct churner {
-    int index;
-    pthread_barrier_t *start;
+    struct worker worker;
     long created, failed, bad_values, bad_status, bad_errors, bad_cleanups;
 };
 
@@ -965,12 +977,12 @@ static void *churn_thread(void *arg)
     coro_t *co[CHURN_BATCH];
     void *out;
 
-    pthread_barrier_wait(w->start);
+    pthread_barrier_wait(w->worker.start);
     for (int round = 0; round < CHURN_ROUNDS; round++) {
         for (int i = 0; i < CHURN_BATCH; i++) {
             slots[i] = (struct churn_slot){
                 .w = w,
-                .id = ((intptr_t)w->index * CHURN_ROUNDS + round) * CHURN_BATCH + i,
+                .id = ((intptr_t)w->worker.index * CHURN_ROUNDS + round) * CHURN_BATCH + i,
             };
             co[i] = coro_create(churn_body, &slots[i], sizes[(round + i) % 3]);
             if (co[i] == NULL)
@@ -1023,20 +1035,10 @@ static void *churn_thread(void *arg)
 static void test_threads_concurrent_create_destroy(void **state)
 {
     /* Four threads create, run, close and destroy coroutines at once through the pool. */
-    pthread_t t[THREADS];
-    struct churner w[THREADS];
-    pthread_barrier_t start;
+    struct churner w[THREADS] = {0};
 
     (void)state;
-    assert_int_equal(pthread_barrier_init(&start, NULL, THREADS), 0);
-    memset(w, 0, sizeof w);
-    for (int i = 0; i < THREADS; i++) {
-        w[i].index = i;
-        w[i].start = &start;
-    }
-    start_threads(t, THREADS, churn_thread, w, sizeof w[0]);
-    join_threads(t, THREADS);
-    pthread_barrier_destroy(&start);
+    run_workers(churn_thread, w, THREADS, sizeof w[0]);
 
     for (int i = 0; i < THREADS; i++) {
         assert_int_equal(w[i].failed, 0);

@@ -1,6 +1,6 @@
 /* coro_throw() and coro_suspend(): Python's gen.throw() and a yield that
  * tells a value sent from an error thrown in. */
-#include "test_support.h"
+#include "bodies.h"
 
 #include <errno.h>
 
@@ -43,12 +43,11 @@ static void *never_runs(coro_t *co, void *arg)
  * never run. */
 static void test_throw_created_never_runs(void **state)
 {
-    coro_t *co = coro_create(never_runs, NULL, 0);
+    coro_t *co = must_create(never_runs, NULL);
     void *out = INT_TO_PTR(-5);
 
     (void)state;
     body_ran = 0;
-    assert_non_null(co);
     assert_int_equal(coro_throw(co, EIO, &out), 0);
     assert_null(out);
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -62,11 +61,10 @@ static void test_throw_created_never_runs(void **state)
 static void test_throw_suspend_gets_the_error(void **state)
 {
     struct suspend_log log = {{0}, {0}, 0};
-    coro_t *co = coro_create(checked_echo, &log, 0);
+    coro_t *co = must_create(checked_echo, &log);
     void *out = NULL;
 
     (void)state;
-    assert_non_null(co);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(5))), 10);
     assert_int_equal(coro_throw(co, EIO, &out), 0);
@@ -107,11 +105,10 @@ static void *plain_yielder(coro_t *co, void *arg)
 
 static void test_throw_plain_yield_sets_errno(void **state)
 {
-    coro_t *co = coro_create(plain_yielder, NULL, 0);
+    coro_t *co = must_create(plain_yielder, NULL);
     void *out = NULL;
 
     (void)state;
-    assert_non_null(co);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(3))), 2);
     assert_int_equal(coro_throw(co, ETIMEDOUT, &out), 0);
@@ -124,38 +121,31 @@ static void test_throw_plain_yield_sets_errno(void **state)
 
 static int cleanups_run;
 
-static void count_cleanup(void *arg)
-{
-    (void)arg;
-    cleanups_run++;
-}
-
 static void *handles_and_goes_on(coro_t *co, void *arg)
 {
     void *received = NULL;
     int error;
 
     (void)arg;
-    assert_int_equal(coro_defer(co, count_cleanup, NULL), 0);
+    body_assert_int_equal(coro_defer(co, count_cleanup, &cleanups_run), 0);
     error = coro_suspend(co, INT_TO_PTR(1), &received);
-    assert_int_equal(error, EAGAIN);
+    body_assert_int_equal(error, EAGAIN);
     error = coro_suspend(co, INT_TO_PTR(2), &received);
-    assert_int_equal(error, 0);
-    assert_int_equal(PTR_TO_INT(received), 40);
+    body_assert_int_equal(error, 0);
+    body_assert_int_equal(PTR_TO_INT(received), 40);
     coro_yield(co, INT_TO_PTR(3));
-    fail_msg("closed while suspended: this yield never returns");
+    body_fail_msg("closed while suspended: this yield never returns");
     return NULL;
 }
 
 /* A throw does not end the coroutine: it can be sent to and closed after. */
 static void test_throw_then_send_then_close(void **state)
 {
-    coro_t *co = coro_create(handles_and_goes_on, NULL, 0);
+    coro_t *co = must_create(handles_and_goes_on, NULL);
     void *out = NULL;
 
     (void)state;
     cleanups_run = 0;
-    assert_non_null(co);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     assert_int_equal(coro_throw(co, EAGAIN, &out), 0);
     assert_int_equal(PTR_TO_INT(out), 2);
@@ -181,15 +171,12 @@ static void *delegates(coro_t *co, void *sub)
 static void test_throw_through_yield_from_two_levels(void **state)
 {
     struct suspend_log log = {{0}, {0}, 0};
-    coro_t *inner = coro_create(checked_echo, &log, 0);
-    coro_t *middle = coro_create(delegates, inner, 0);
-    coro_t *outer = coro_create(delegates, middle, 0);
+    coro_t *inner = must_create(checked_echo, &log);
+    coro_t *middle = must_create(delegates, inner);
+    coro_t *outer = must_create(delegates, middle);
     void *out = NULL;
 
     (void)state;
-    assert_non_null(inner);
-    assert_non_null(middle);
-    assert_non_null(outer);
     assert_int_equal(PTR_TO_INT(coro_next(outer)), 0);
     /* Delegated to: only the outermost may be thrown into. */
     assert_int_equal(coro_throw(inner, EIO, &out), EBUSY);
@@ -236,7 +223,7 @@ static void throw_from_cleanup(void *arg)
 
     e->self_throw = coro_throw(e->co, EIO, NULL);
     e->suspend = coro_suspend(e->co, NULL, NULL);
-    assert_non_null(other);
+    body_assert_non_null(other);
     coro_next(other);
     coro_destroy(other);
 }
@@ -246,7 +233,7 @@ static void *registers_throwing_cleanup(coro_t *co, void *arg)
     struct ending *e = arg;
 
     e->co = co;
-    assert_int_equal(coro_defer(co, throw_from_cleanup, e), 0);
+    body_assert_int_equal(coro_defer(co, throw_from_cleanup, e), 0);
     coro_yield(co, NULL);
     return NULL;
 }
@@ -254,10 +241,9 @@ static void *registers_throwing_cleanup(coro_t *co, void *arg)
 static void test_throw_refused_while_cleanups_run(void **state)
 {
     struct ending e = {NULL, -1, -1, -1};
-    coro_t *co = coro_create(registers_throwing_cleanup, &e, 0);
+    coro_t *co = must_create(registers_throwing_cleanup, &e);
 
     (void)state;
-    assert_non_null(co);
     coro_next(co);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(e.self_throw, EBUSY);
@@ -288,7 +274,7 @@ static void *resumes_thrower(coro_t *co, void *arg)
     coro_t *sub = coro_create(throws_inside, in, 0);
 
     in->resumer = co;
-    assert_non_null(sub);
+    body_assert_non_null(sub);
     coro_next(sub);
     coro_destroy(sub);
     return NULL;
@@ -298,13 +284,11 @@ static void test_throw_misuse(void **state)
 {
     struct suspend_log log = {{0}, {0}, 0};
     struct inside in = {NULL, -1, -1};
-    coro_t *co = coro_create(checked_echo, &log, 0);
-    coro_t *nester = coro_create(resumes_thrower, &in, 0);
+    coro_t *co = must_create(checked_echo, &log);
+    coro_t *nester = must_create(resumes_thrower, &in);
     void *out = INT_TO_PTR(-5);
 
     (void)state;
-    assert_non_null(co);
-    assert_non_null(nester);
     assert_int_equal(coro_throw(NULL, EIO, &out), EINVAL);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
     assert_int_equal(coro_throw(co, 0, &out), EINVAL);
@@ -329,20 +313,18 @@ static void *suspends_other(coro_t *co, void *other)
     int error = coro_suspend(other, NULL, &received);
 
     (void)co;
-    assert_int_equal(PTR_TO_INT(received), -5);
+    body_assert_int_equal(PTR_TO_INT(received), -5);
     return INT_TO_PTR(error);
 }
 
 static void test_suspend_misuse(void **state)
 {
     struct suspend_log log = {{0}, {0}, 0};
-    coro_t *co = coro_create(checked_echo, &log, 0);
-    coro_t *other = coro_create(suspends_other, co, 0);
+    coro_t *co = must_create(checked_echo, &log);
+    coro_t *other = must_create(suspends_other, co);
     void *received = INT_TO_PTR(-5);
 
     (void)state;
-    assert_non_null(co);
-    assert_non_null(other);
     assert_int_equal(coro_suspend(NULL, NULL, &received), EINVAL);
     assert_int_equal(coro_suspend(co, NULL, &received), EPERM); /* from the thread's stack */
     assert_int_equal(PTR_TO_INT(received), -5);
@@ -362,10 +344,9 @@ static void *suspends_without_received(coro_t *co, void *arg)
 
 static void test_suspend_received_may_be_null(void **state)
 {
-    coro_t *co = coro_create(suspends_without_received, INT_TO_PTR(9), 0);
+    coro_t *co = must_create(suspends_without_received, INT_TO_PTR(9));
 
     (void)state;
-    assert_non_null(co);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 9);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(3))), 1);
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -375,15 +356,15 @@ static void test_suspend_received_may_be_null(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_throw_created_never_runs),
-        cmocka_unit_test(test_throw_suspend_gets_the_error),
-        cmocka_unit_test(test_throw_plain_yield_sets_errno),
-        cmocka_unit_test(test_throw_then_send_then_close),
-        cmocka_unit_test(test_throw_through_yield_from_two_levels),
-        cmocka_unit_test(test_throw_refused_while_cleanups_run),
-        cmocka_unit_test(test_throw_misuse),
-        cmocka_unit_test(test_suspend_misuse),
-        cmocka_unit_test(test_suspend_received_may_be_null),
+        body_checked_test(test_throw_created_never_runs),
+        body_checked_test(test_throw_suspend_gets_the_error),
+        body_checked_test(test_throw_plain_yield_sets_errno),
+        body_checked_test(test_throw_then_send_then_close),
+        body_checked_test(test_throw_through_yield_from_two_levels),
+        body_checked_test(test_throw_refused_while_cleanups_run),
+        body_checked_test(test_throw_misuse),
+        body_checked_test(test_suspend_misuse),
+        body_checked_test(test_suspend_received_may_be_null),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

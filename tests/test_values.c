@@ -1,18 +1,14 @@
 /*
  * Values: what travels through coro_next(), coro_send(), coro_resume() and
  * coro_yield(), with Python's generator rules for a coroutine that has not
- * started, one that is executing and one that is exhausted.
- *
- * Bodies record what they observe and the tests assert afterwards, outside
- * any coroutine: a failing cmocka assertion inside a body would jump off the
- * coroutine's stack.
+ * started and one that is exhausted (one that is executing: test_errors.c,
+ * test_errors_busy_running).
  */
-#include "test_support.h"
+#include "bodies.h"
 
 #include <errno.h>
 #include <fenv.h>
 #include <stdio.h>
-#include <string.h>
 
 #define SENTINEL INT_TO_PTR(0x5eed)
 
@@ -45,13 +41,11 @@ static void test_values_next_returns_yields(void **state)
 {
     /* Each coro_next() returns the next yielded value; each pending yield
      * returns NULL. */
-    struct log l;
+    struct log l = {0};
     coro_t *co;
 
     (void)state;
-    memset(&l, 0, sizeof l);
-    co = coro_create(three_body, &l, 0);
-    assert_non_null(co);
+    co = must_create(three_body, &l);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 10);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 20);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 30);
@@ -65,13 +59,11 @@ static void test_values_send_reaches_yield(void **state)
 {
     /* Each coro_send() returns the next yield, and the value sent is what the
      * pending coro_yield() returns inside. */
-    struct log l;
+    struct log l = {0};
     coro_t *co;
 
     (void)state;
-    memset(&l, 0, sizeof l);
-    co = coro_create(three_body, &l, 0);
-    assert_non_null(co);
+    co = must_create(three_body, &l);
     assert_int_equal(PTR_TO_INT(coro_send(co, NULL)), 10);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(1))), 20);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(2))), 30);
@@ -85,13 +77,11 @@ static void test_values_return_value(void **state)
 {
     /* The last coro_send() returns the body's return value and the status is
      * DEAD; after each yield it is SUSPENDED. */
-    struct log l;
+    struct log l = {0};
     coro_t *co;
 
     (void)state;
-    memset(&l, 0, sizeof l);
-    co = coro_create(three_body, &l, 0);
-    assert_non_null(co);
+    co = must_create(three_body, &l);
     assert_int_equal(PTR_TO_INT(coro_send(co, NULL)), 10);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(1))), 20);
@@ -118,14 +108,12 @@ static void test_values_null_is_a_value(void **state)
 {
     /* A yielded or returned NULL is a value: coro_resume() returns 0 with
      * *out NULL, and the status tells a yield from a return. */
-    struct log l;
+    struct log l = {0};
     void *out = SENTINEL;
     coro_t *co;
 
     (void)state;
-    memset(&l, 0, sizeof l);
-    co = coro_create(null_body, &l, 0);
-    assert_non_null(co);
+    co = must_create(null_body, &l);
     assert_int_equal(coro_resume(co, NULL, &out), 0);
     assert_null(out);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
@@ -147,13 +135,11 @@ static void test_values_null_is_a_value(void **state)
 static void test_values_resume_out_null(void **state)
 {
     /* coro_resume() with out NULL still resumes and delivers the value sent. */
-    struct log l;
+    struct log l = {0};
     coro_t *co;
 
     (void)state;
-    memset(&l, 0, sizeof l);
-    co = coro_create(three_body, &l, 0);
-    assert_non_null(co);
+    co = must_create(three_body, &l);
     assert_int_equal(coro_resume(co, NULL, NULL), 0);
     assert_int_equal(l.ran, 1);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
@@ -169,25 +155,13 @@ static void test_values_resume_out_null(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
-/* coro.h's running sum. */
-static void *running_sum(coro_t *co, void *arg)
-{
-    long sum = 0;
-
-    (void)arg;
-    for (;;)
-        sum += (long)PTR_TO_INT(coro_yield(co, INT_TO_PTR(sum)));
-    return NULL;
-}
-
 static void test_values_running_sum(void **state)
 {
     /* The running sum from coro.h: next 0, send 2 -> 2, send 3 -> 5. */
     coro_t *co;
 
     (void)state;
-    co = coro_create(running_sum, NULL, 0);
-    assert_non_null(co);
+    co = must_create(running_sum, NULL);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(2))), 2);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(3))), 5);
@@ -195,12 +169,6 @@ static void test_values_running_sum(void **state)
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_int_equal(coro_destroy(co), 0);
 }
-
-#if defined(__GNUC__)
-#define TEST_NOINLINE __attribute__((noinline))
-#else
-#define TEST_NOINLINE
-#endif
 
 /* Yields depth at the bottom of depth nested calls, then adds what it got
  * back to what every level adds on the way out. */
@@ -213,7 +181,7 @@ static TEST_NOINLINE long yield_deep(coro_t *co, int depth, int level)
     return yield_deep(co, depth, level + 1) + here;
 }
 
-static void *deep_body(coro_t *co, void *arg)
+static void *yield_at_depths_body(coro_t *co, void *arg)
 {
     long total = 0;
 
@@ -231,8 +199,7 @@ static void test_values_yield_from_depth(void **state)
     coro_t *co;
 
     (void)state;
-    co = coro_create(deep_body, NULL, 0);
-    assert_non_null(co);
+    co = must_create(yield_at_depths_body, NULL);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     for (int depth = 1; depth <= 8; depth++) {
         void *out = NULL;
@@ -270,8 +237,7 @@ static void test_values_generator_loop(void **state)
     coro_t *co;
 
     (void)state;
-    co = coro_create(range_body, INT_TO_PTR(100), 0);
-    assert_non_null(co);
+    co = must_create(range_body, INT_TO_PTR(100));
     for (;;) {
         value = coro_next(co);
         if (coro_status(co) == CORO_DEAD)
@@ -290,10 +256,8 @@ static void test_values_independent_generators(void **state)
     coro_t *a, *b;
 
     (void)state;
-    a = coro_create(running_sum, NULL, 0);
-    b = coro_create(running_sum, NULL, 0);
-    assert_non_null(a);
-    assert_non_null(b);
+    a = must_create(running_sum, NULL);
+    b = must_create(running_sum, NULL);
     assert_int_equal(PTR_TO_INT(coro_next(a)), 0);
     assert_int_equal(PTR_TO_INT(coro_next(b)), 0);
     assert_int_equal(PTR_TO_INT(coro_send(a, INT_TO_PTR(1))), 1);
@@ -324,8 +288,7 @@ static void test_values_pointer_to_body_local(void **state)
     coro_t *co;
 
     (void)state;
-    co = coro_create(local_body, NULL, 0);
-    assert_non_null(co);
+    co = must_create(local_body, NULL);
     p = coro_next(co);
     assert_non_null(p);
     assert_int_equal(*p, 1);
@@ -339,18 +302,14 @@ static void test_values_send_to_created(void **state)
 {
     /* A non-NULL send to a CREATED coroutine fails with EINVAL and changes
      * nothing; it then starts normally with NULL. */
-    struct log l;
+    struct log l = {0};
     void *out = SENTINEL;
     coro_t *co;
 
     (void)state;
-    memset(&l, 0, sizeof l);
-    co = coro_create(three_body, &l, 0);
-    assert_non_null(co);
+    co = must_create(three_body, &l);
 
-    errno = 0;
-    assert_null(coro_send(co, INT_TO_PTR(1)));
-    assert_int_equal(errno, EINVAL);
+    assert_null_errno(coro_send(co, INT_TO_PTR(1)), EINVAL);
     assert_int_equal(coro_status(co), CORO_CREATED);
     assert_int_equal(coro_resume(co, INT_TO_PTR(2), &out), EINVAL);
     assert_ptr_equal(out, SENTINEL);
@@ -365,71 +324,14 @@ static void test_values_send_to_created(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
-/* What a body saw when it tried to resume itself. */
-struct self_resume {
-    void *send_result;
-    int send_errno;
-    void *next_result;
-    int next_errno;
-    int resume_error;
-    void *resume_out;
-    enum coro_status status;
-};
-
-static void *self_resume_body(coro_t *co, void *arg)
-{
-    struct self_resume *r = arg;
-
-    errno = 0;
-    r->send_result = coro_send(co, INT_TO_PTR(1));
-    r->send_errno = errno;
-    errno = 0;
-    r->next_result = coro_next(co);
-    r->next_errno = errno;
-    r->resume_out = SENTINEL;
-    r->resume_error = coro_resume(co, INT_TO_PTR(2), &r->resume_out);
-    r->status = coro_status(co);
-    /* Still a working generator. */
-    return coro_yield(co, INT_TO_PTR(11));
-}
-
-static void test_values_already_executing(void **state)
-{
-    /* A body resuming itself gets EBUSY (Python: "generator already
-     * executing") and carries on unharmed. */
-    struct self_resume r;
-    coro_t *co;
-
-    (void)state;
-    memset(&r, 0, sizeof r);
-    co = coro_create(self_resume_body, &r, 0);
-    assert_non_null(co);
-    assert_int_equal(PTR_TO_INT(coro_next(co)), 11);
-    assert_null(r.send_result);
-    assert_int_equal(r.send_errno, EBUSY);
-    assert_null(r.next_result);
-    assert_int_equal(r.next_errno, EBUSY);
-    assert_int_equal(r.resume_error, EBUSY);
-    assert_ptr_equal(r.resume_out, SENTINEL);
-    assert_int_equal(r.status, CORO_RUNNING);
-    assert_int_equal(coro_status(co), CORO_SUSPENDED);
-    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(12))), 12);
-    assert_int_equal(coro_status(co), CORO_DEAD);
-    assert_int_equal(coro_destroy(co), 0);
-}
-
 /* Resuming co, DEAD, fails with ESRCH by every entry point; nothing runs. */
 static void check_exhausted(coro_t *co, const struct log *l)
 {
     int count = l->count;
     void *out = SENTINEL;
 
-    errno = 0;
-    assert_null(coro_send(co, INT_TO_PTR(1)));
-    assert_int_equal(errno, ESRCH);
-    errno = 0;
-    assert_null(coro_next(co));
-    assert_int_equal(errno, ESRCH);
+    assert_null_errno(coro_send(co, INT_TO_PTR(1)), ESRCH);
+    assert_null_errno(coro_next(co), ESRCH);
     assert_int_equal(coro_resume(co, NULL, &out), ESRCH);
     assert_ptr_equal(out, SENTINEL);
     assert_int_equal(coro_resume(co, INT_TO_PTR(1), &out), ESRCH);
@@ -442,13 +344,11 @@ static void test_values_exhausted(void **state)
 {
     /* Resuming a coroutine whose body returned fails with ESRCH (Python's
      * StopIteration), with *out untouched. */
-    struct log l;
+    struct log l = {0};
     coro_t *co;
 
     (void)state;
-    memset(&l, 0, sizeof l);
-    co = coro_create(three_body, &l, 0);
-    assert_non_null(co);
+    co = must_create(three_body, &l);
     for (int i = 0; i < 4; i++)
         coro_next(co);
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -460,22 +360,19 @@ static void test_values_exhausted(void **state)
 static void test_values_exhausted_after_close(void **state)
 {
     /* Resuming a closed coroutine, started or not, fails with ESRCH. */
-    struct log l;
+    struct log l = {0};
     coro_t *co;
 
     (void)state;
-    memset(&l, 0, sizeof l);
-    co = coro_create(three_body, &l, 0);
-    assert_non_null(co);
+    co = must_create(three_body, &l);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 10);
     assert_int_equal(coro_close(co), 0);
     check_exhausted(co, &l);
     assert_int_equal(l.count, 0);
     assert_int_equal(coro_destroy(co), 0);
 
-    memset(&l, 0, sizeof l);
-    co = coro_create(three_body, &l, 0);
-    assert_non_null(co);
+    l = (struct log){0};
+    co = must_create(three_body, &l);
     assert_int_equal(coro_close(co), 0);
     check_exhausted(co, &l);
     assert_int_equal(l.ran, 0);
@@ -531,8 +428,7 @@ static void test_values_rounding_mode_is_per_coroutine(void **state)
     assert_int_equal(fesetround(FE_TONEAREST), 0);
     assert_true(upward > downward);
 
-    co = coro_create(rounds_upward, &seen, 0);
-    assert_non_null(co);
+    co = must_create(rounds_upward, &seen);
     coro_next(co);
     assert_int_equal(seen.mode, FE_UPWARD);
     assert_true(seen.third == upward);
@@ -566,7 +462,6 @@ int main(void)
         cmocka_unit_test(test_values_independent_generators),
         cmocka_unit_test(test_values_pointer_to_body_local),
         cmocka_unit_test(test_values_send_to_created),
-        cmocka_unit_test(test_values_already_executing),
         cmocka_unit_test(test_values_exhausted),
         cmocka_unit_test(test_values_exhausted_after_close),
         cmocka_unit_test(test_values_rounding_mode_is_per_coroutine),

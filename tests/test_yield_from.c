@@ -39,10 +39,8 @@ static struct pair make_pair(coro_fn sub_fn, void *sub_arg, coro_fn outer_fn)
 {
     struct pair p;
 
-    p.sub = coro_create(sub_fn, sub_arg, 0);
-    assert_non_null(p.sub);
-    p.outer = coro_create(outer_fn, p.sub, 0);
-    assert_non_null(p.outer);
+    p.sub = must_create(sub_fn, sub_arg);
+    p.outer = must_create(outer_fn, p.sub);
     return p;
 }
 
@@ -190,14 +188,11 @@ static void *top_body(coro_t *co, void *arg)
     return INT_TO_PTR(PTR_TO_INT(got) + 1);
 }
 
-static void make_chain(coro_fn inner_fn)
+static void make_chain(coro_fn inner_fn, coro_fn mid_fn, coro_fn outer_fn)
 {
-    chain.inner = coro_create(inner_fn, NULL, 0);
-    chain.mid = coro_create(mid_body, NULL, 0);
-    chain.outer = coro_create(top_body, NULL, 0);
-    assert_non_null(chain.inner);
-    assert_non_null(chain.mid);
-    assert_non_null(chain.outer);
+    chain.inner = must_create(inner_fn, NULL);
+    chain.mid = must_create(mid_fn, NULL);
+    chain.outer = must_create(outer_fn, NULL);
 }
 
 static void destroy_chain(void)
@@ -215,7 +210,7 @@ static void test_yield_from_nested_three_levels(void **state)
     static const int expected[] = {10, 20, 30, 99, 40, 60};
 
     (void)state;
-    make_chain(sub_echo);
+    make_chain(sub_echo, mid_body, top_body);
     assert_ptr_equal(coro_next(chain.outer), INT_TO_PTR(1));
     assert_int_equal(coro_resume(chain.inner, NULL, NULL), EBUSY);
     assert_int_equal(coro_resume(chain.mid, NULL, NULL), EBUSY);
@@ -244,7 +239,7 @@ static void sub_cleanup(void *arg)
 static void *sub_forever(coro_t *co, void *arg)
 {
     (void)arg;
-    assert_int_equal(coro_defer(co, sub_cleanup, co), 0);
+    body_assert_int_equal(coro_defer(co, sub_cleanup, co), 0);
     /* Until closed: a running coroutine always reads CORO_RUNNING. */
     for (int i = 1; coro_status(co) == CORO_RUNNING; i++)
         coro_yield(co, INT_TO_PTR(i));
@@ -255,7 +250,7 @@ static void *sub_forever(coro_t *co, void *arg)
  * must not run when it is closed. */
 static void *outer_with_cleanup(coro_t *co, void *arg)
 {
-    assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(2)), 0);
+    body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(2)), 0);
     coro_yield_from(co, arg);
     record(-1);
     return NULL;
@@ -266,12 +261,10 @@ static void *outer_with_cleanup(coro_t *co, void *arg)
 static void end_delegator_while_delegating(bool destroy)
 {
     static const int expected[] = {1, 2};
-    coro_t *sub = coro_create(sub_forever, NULL, 0);
-    coro_t *outer = coro_create(outer_with_cleanup, sub, 0);
+    coro_t *sub = must_create(sub_forever, NULL);
+    coro_t *outer = must_create(outer_with_cleanup, sub);
     void *out = INT_TO_PTR(-5);
 
-    assert_non_null(sub);
-    assert_non_null(outer);
     assert_ptr_equal(coro_next(outer), INT_TO_PTR(1));
     assert_ptr_equal(coro_next(outer), INT_TO_PTR(2));
     assert_int_equal(event_count, 0);
@@ -328,18 +321,15 @@ static void test_yield_from_sub_busy_while_delegated(void **state)
      * delegation ends it can be destroyed. */
     static const int expected[] = {1, 2};
     struct pair p = make_pair(sub_echo, NULL, outer_body);
-    coro_t *other = coro_create(second_delegator, p.sub, 0);
+    coro_t *other = must_create(second_delegator, p.sub);
     void *out = INT_TO_PTR(-5);
 
     (void)state;
-    assert_non_null(other);
     assert_ptr_equal(coro_next(p.outer), INT_TO_PTR(1));
 
     assert_int_equal(coro_resume(p.sub, NULL, &out), EBUSY);
     assert_ptr_equal(out, INT_TO_PTR(-5));
-    errno = 0;
-    assert_null(coro_send(p.sub, INT_TO_PTR(5)));
-    assert_int_equal(errno, EBUSY);
+    assert_null_errno(coro_send(p.sub, INT_TO_PTR(5)), EBUSY);
     assert_int_equal(coro_close(p.sub), EBUSY);
     assert_int_equal(coro_destroy(p.sub), EBUSY);
     assert_null(coro_next(other));
@@ -480,12 +470,9 @@ static void test_yield_from_two_subs_in_a_row(void **state)
     coro_t *outer;
 
     (void)state;
-    subs[0] = coro_create(sub_two, INT_TO_PTR(1), 0);
-    subs[1] = coro_create(sub_two, INT_TO_PTR(5), 0);
-    outer = coro_create(outer_two_subs, NULL, 0);
-    assert_non_null(subs[0]);
-    assert_non_null(subs[1]);
-    assert_non_null(outer);
+    subs[0] = must_create(sub_two, INT_TO_PTR(1));
+    subs[1] = must_create(sub_two, INT_TO_PTR(5));
+    outer = must_create(outer_two_subs, NULL);
 
     assert_ptr_equal(coro_next(outer), INT_TO_PTR(1));
     assert_ptr_equal(coro_send(outer, INT_TO_PTR(101)), INT_TO_PTR(2));
@@ -518,12 +505,10 @@ static void test_yield_from_dead_sub_is_esrch(void **state)
     /* Delegating to a CORO_DEAD coroutine returns NULL with errno ESRCH, and
      * the delegator carries on normally. */
     static const int expected[] = {1, 2};
-    coro_t *sub = coro_create(sub_returns_at_once, INT_TO_PTR(42), 0);
-    coro_t *outer = coro_create(outer_expecting_esrch, sub, 0);
+    coro_t *sub = must_create(sub_returns_at_once, INT_TO_PTR(42));
+    coro_t *outer = must_create(outer_expecting_esrch, sub);
 
     (void)state;
-    assert_non_null(sub);
-    assert_non_null(outer);
     assert_ptr_equal(coro_next(sub), INT_TO_PTR(42));
     assert_int_equal(coro_status(sub), CORO_DEAD);
     event_count = 0;
@@ -555,10 +540,9 @@ static void test_yield_from_self_is_ebusy(void **state)
     /* Delegating to itself gives NULL with EBUSY (it is running), to NULL
      * EINVAL; the coroutine still yields and receives normally after. */
     static const int expected[] = {1, 2, 3, 9};
-    coro_t *co = coro_create(outer_self_and_null, NULL, 0);
+    coro_t *co = must_create(outer_self_and_null, NULL);
 
     (void)state;
-    assert_non_null(co);
     assert_ptr_equal(coro_next(co), INT_TO_PTR(5));
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_null(coro_send(co, INT_TO_PTR(9)));
@@ -573,7 +557,7 @@ static void *delegating_for_another(coro_t *co, void *arg)
     coro_t *sub = coro_create(sub_echo, NULL, 0);
 
     (void)co;
-    assert_non_null(sub);
+    body_assert_non_null(sub);
     errno = 0;
     record(coro_yield_from(arg, sub) == NULL && errno == EPERM ? 1 : -1);
     record(coro_status(sub) == CORO_CREATED ? 2 : -2);
@@ -588,16 +572,11 @@ static void test_yield_from_outside_is_eperm(void **state)
      * the delegate unstarted; a NULL co is EINVAL. */
     static const int expected[] = {1, 2};
     struct pair p = make_pair(sub_echo, NULL, outer_body);
-    coro_t *other = coro_create(delegating_for_another, p.outer, 0);
+    coro_t *other = must_create(delegating_for_another, p.outer);
 
     (void)state;
-    assert_non_null(other);
-    errno = 0;
-    assert_null(coro_yield_from(p.outer, p.sub));
-    assert_int_equal(errno, EPERM);
-    errno = 0;
-    assert_null(coro_yield_from(NULL, p.sub));
-    assert_int_equal(errno, EINVAL);
+    assert_null_errno(coro_yield_from(p.outer, p.sub), EPERM);
+    assert_null_errno(coro_yield_from(NULL, p.sub), EINVAL);
     assert_int_equal(coro_status(p.sub), CORO_CREATED);
     assert_int_equal(coro_status(p.outer), CORO_CREATED);
 
@@ -615,7 +594,7 @@ static void test_yield_from_outside_is_eperm(void **state)
 static void *inner_with_cleanup(coro_t *co, void *arg)
 {
     (void)arg;
-    assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(1)), 0);
+    body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(1)), 0);
     while (coro_status(co) == CORO_RUNNING)
         coro_yield(co, INT_TO_PTR(7));
     return NULL;
@@ -624,7 +603,7 @@ static void *inner_with_cleanup(coro_t *co, void *arg)
 static void *mid_with_cleanup(coro_t *co, void *arg)
 {
     (void)arg;
-    assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(2)), 0);
+    body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(2)), 0);
     coro_yield_from(co, chain.inner);
     record(-2);
     return NULL;
@@ -633,7 +612,7 @@ static void *mid_with_cleanup(coro_t *co, void *arg)
 static void *top_with_cleanup(coro_t *co, void *arg)
 {
     (void)arg;
-    assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(3)), 0);
+    body_assert_int_equal(coro_defer(co, record_cleanup, INT_TO_PTR(3)), 0);
     coro_yield_from(co, chain.mid);
     record(-3);
     return NULL;
@@ -646,12 +625,7 @@ static void test_yield_from_close_nested_innermost_first(void **state)
     static const int expected[] = {1, 2, 3};
 
     (void)state;
-    chain.inner = coro_create(inner_with_cleanup, NULL, 0);
-    chain.mid = coro_create(mid_with_cleanup, NULL, 0);
-    chain.outer = coro_create(top_with_cleanup, NULL, 0);
-    assert_non_null(chain.inner);
-    assert_non_null(chain.mid);
-    assert_non_null(chain.outer);
+    make_chain(inner_with_cleanup, mid_with_cleanup, top_with_cleanup);
     assert_ptr_equal(coro_next(chain.outer), INT_TO_PTR(7));
     assert_ptr_equal(coro_next(chain.outer), INT_TO_PTR(7));
     assert_int_equal(coro_close(chain.mid), EBUSY);
@@ -669,22 +643,22 @@ static void test_yield_from_close_nested_innermost_first(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_yield_from_values_come_out_in_order, reset_log),
-        cmocka_unit_test_setup(test_yield_from_sends_go_into_sub, reset_log),
-        cmocka_unit_test_setup(test_yield_from_returns_sub_result, reset_log),
-        cmocka_unit_test_setup(test_yield_from_sub_returning_at_once, reset_log),
-        cmocka_unit_test_setup(test_yield_from_started_sub_resumed_with_null, reset_log),
-        cmocka_unit_test_setup(test_yield_from_nested_three_levels, reset_log),
-        cmocka_unit_test_setup(test_yield_from_close_closes_sub_first, reset_log),
-        cmocka_unit_test_setup(test_yield_from_destroy_closes_sub_first, reset_log),
-        cmocka_unit_test_setup(test_yield_from_sub_busy_while_delegated, reset_log),
-        cmocka_unit_test_setup(test_yield_from_statuses_during_delegation, reset_log),
-        cmocka_unit_test_setup(test_yield_from_null_values, reset_log),
-        cmocka_unit_test_setup(test_yield_from_two_subs_in_a_row, reset_log),
-        cmocka_unit_test_setup(test_yield_from_dead_sub_is_esrch, reset_log),
-        cmocka_unit_test_setup(test_yield_from_self_is_ebusy, reset_log),
-        cmocka_unit_test_setup(test_yield_from_outside_is_eperm, reset_log),
-        cmocka_unit_test_setup(test_yield_from_close_nested_innermost_first, reset_log),
+        logged_test(test_yield_from_values_come_out_in_order),
+        logged_test(test_yield_from_sends_go_into_sub),
+        logged_test(test_yield_from_returns_sub_result),
+        logged_test(test_yield_from_sub_returning_at_once),
+        logged_test(test_yield_from_started_sub_resumed_with_null),
+        logged_test(test_yield_from_nested_three_levels),
+        logged_test(test_yield_from_close_closes_sub_first),
+        logged_test(test_yield_from_destroy_closes_sub_first),
+        logged_test(test_yield_from_sub_busy_while_delegated),
+        logged_test(test_yield_from_statuses_during_delegation),
+        logged_test(test_yield_from_null_values),
+        logged_test(test_yield_from_two_subs_in_a_row),
+        logged_test(test_yield_from_dead_sub_is_esrch),
+        logged_test(test_yield_from_self_is_ebusy),
+        logged_test(test_yield_from_outside_is_eperm),
+        logged_test(test_yield_from_close_nested_innermost_first),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
