@@ -195,10 +195,13 @@ static void *swap(struct side *save, struct side *to, void *(*fn)(void *), void 
 
 void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
 {
-    /* swapcontext() fills in uc; its fiber learns the resumer's stack from
-     * the switch, as it is not libcoro's to know. */
-    struct side waiting = {.arrival_fn = NULL};
+    /* swapcontext() fills in uc, and whoever switches back sets the
+     * arrival fields; only the fiber starts empty, to learn the resumer's
+     * stack from the switch (it is not libcoro's to know). Not the whole
+     * side: zeroing its ucontext_t would write 1 KiB per resume. */
+    struct side waiting;
 
+    waiting.fiber = (struct coro__sanitizer_fiber){0};
     ctx->resumer = &waiting;
     return swap(&waiting, &ctx->self, fn, value);
 }
