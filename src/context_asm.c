@@ -6,9 +6,11 @@
  */
 #include "context.h"
 #include "compiler.h"
+#include "debug.h"
 #include "sanitizer.h"
 
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +77,23 @@ static void lay_first_frame(uint64_t *frame, struct coro__context *ctx)
 #else
 #error "CORO_BACKEND=asm supports x86-64 and AArch64; use the ucontext backend elsewhere"
 #endif
+
+/* For debuggers (debug.h): a switched-out side's registers are in the
+ * frame its stack pointer was saved at, laid out as the .S file says. */
+const struct coro__debug_context coro__debug_context = {
+    .size = sizeof(struct coro__context),
+    .backend = "asm",
+    .self = {.offset = offsetof(struct coro__context, sp), .indirect = 1},
+    .resumer = {.offset = offsetof(struct coro__context, resumer_sp), .indirect = 1},
+#if defined(__x86_64__)
+    /* rip rsp rbp rbx r12 r13 r14 r15 */
+    .registers = {56, -1, 48, 40, 32, 24, 16, 8},
+#else
+    /* pc (the x30 branched to) sp x19-x30 */
+    .registers = {88, -1, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88},
+#endif
+    .sp_adjust = FRAME_SIZE,
+};
 
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
                        void (*entry)(void *), void *arg)

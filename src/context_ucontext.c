@@ -8,6 +8,7 @@
 
 #include "context.h"
 #include "compiler.h"
+#include "debug.h"
 #include "fault.h"
 #include "sanitizer.h"
 
@@ -15,6 +16,7 @@
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,31 @@ struct coro__context {
 };
 
 _Static_assert(alignof(struct coro__context) <= 16, "coro.c keeps contexts 16-byte aligned");
+
+/* For debuggers (debug.h): a switched-out side's registers are in its
+ * ucontext_t, where swapcontext() left them. */
+#define SAVED(field) ((int16_t)offsetof(ucontext_t, uc_mcontext.field))
+const struct coro__debug_context coro__debug_context = {
+    .size = sizeof(struct coro__context),
+    .backend = "ucontext",
+    .self = {.offset = offsetof(struct coro__context, self.uc)},
+    .resumer = {.offset = offsetof(struct coro__context, resumer),
+                .indirect = 1,
+                .adjust = offsetof(struct side, uc)},
+#if defined(__x86_64__) && defined(__GLIBC__)
+    .registers = {SAVED(gregs[REG_RIP]), SAVED(gregs[REG_RSP]), SAVED(gregs[REG_RBP]),
+                  SAVED(gregs[REG_RBX]), SAVED(gregs[REG_R12]), SAVED(gregs[REG_R13]),
+                  SAVED(gregs[REG_R14]), SAVED(gregs[REG_R15])},
+#elif defined(__aarch64__) && defined(__GLIBC__)
+    .registers = {SAVED(pc), SAVED(sp), SAVED(regs[19]), SAVED(regs[20]), SAVED(regs[21]),
+                  SAVED(regs[22]), SAVED(regs[23]), SAVED(regs[24]), SAVED(regs[25]),
+                  SAVED(regs[26]), SAVED(regs[27]), SAVED(regs[28]), SAVED(regs[29]),
+                  SAVED(regs[30])},
+#else
+    .registers = {-1}, /* not known: a debugger lists coroutines but walks no stack */
+#endif
+};
+#undef SAVED
 
 size_t coro__context_size(void)
 {

@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <stdalign.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "compiler.h"
 #include "context.h"
 #include "coro_internal.h"
+#include "debug.h"
 #include "fault.h"
 #include "overflow.h"
 #include "sanitizer.h"
@@ -58,6 +60,24 @@ struct coro {
     /* Its context, and its resumer's while it runs: coro__context_size()
      * bytes, at a fixed offset so that a switch finds them without a load. */
     alignas(16) unsigned char context[];
+};
+
+/* For debuggers: see debug.h. */
+const struct coro__debug coro__debug = {
+    .version = CORO__DEBUG_VERSION,
+    .record_bytes = sizeof(struct coro),
+    .registers = CORO__DEBUG_REGISTERS,
+    .stacks = &coro__debug_stacks,
+    .context = &coro__debug_context,
+    .fn = offsetof(struct coro, fn),
+    .arg = offsetof(struct coro, arg),
+    .status = offsetof(struct coro, status),
+    .delegate = offsetof(struct coro, delegate),
+    .delegator = offsetof(struct coro, delegator),
+    .resumer = offsetof(struct coro, resumer),
+    .stack_lo = offsetof(struct coro, stack) + offsetof(struct coro__stack, lo),
+    .stack_size = offsetof(struct coro, stack) + offsetof(struct coro__stack, size),
+    .context_at = offsetof(struct coro, context),
 };
 
 static inline coro__context *context_of(struct coro *co)
@@ -198,7 +218,8 @@ static CORO_ALWAYS_INLINE void *suspend(struct coro *co, void *value)
     return coro__context_yield(context_of(co), value);
 }
 
-/* The coroutine and its context, at the top of its stack. */
+/* The coroutine and its context, at the top of its stack (as debug.h
+ * tells debuggers). */
 static size_t record_bytes(void)
 {
     return sizeof(struct coro) + ((coro__context_size() + 15) & ~(size_t)15);
@@ -245,6 +266,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
     co->resumer = NULL;
     error = coro__context_make(context_of(co), stack.lo, stack.size - bookkeeping, coro_main, co);
     if (error != 0) {
+        co->fn = NULL; /* not a coroutine, to a debugger */
         coro__stack_release(&stack);
         return fail(error);
     }
@@ -514,8 +536,10 @@ int coro_destroy(coro_t *co)
     error = coro_close(co);
     if (error != 0)
         return error;
-    /* co lives on the stack it releases. */
+    /* co lives on the stack it releases, which may go to a cache as it is:
+     * a debugger must not take it for a live coroutine. */
     stack = co->stack;
+    co->fn = NULL;
     if (CORO_SANITIZER_FIBERS)
         coro__context_release(context_of(co));
     if (co->cleanups != NULL)

@@ -2,6 +2,7 @@
 
 #include "stack.h"
 #include "compiler.h"
+#include "debug.h"
 #include "fault.h"
 #include "sanitizer.h"
 
@@ -81,6 +82,7 @@ struct size_class {
 struct coro__slab {
     struct size_class *size_class;
     struct coro__slab *prev, *next; /* in size_class->available */
+    struct coro__slab *mapped_prev, *mapped_next; /* in pool.mapped */
     char *base;
     size_t bytes;
     unsigned free_count;
@@ -91,12 +93,23 @@ struct coro__slab {
 static struct {
     pthread_mutex_t lock;
     struct size_class *classes;
+    struct coro__slab *mapped; /* every slab, for debuggers (debug.h) */
     enum guard_kind guards;
     size_t slots_out; /* not free in their slab: in use or cached */
     size_t slabs;     /* mapped */
     size_t class_count; /* sizes known: with a slab, or being given one */
     size_t spare_bytes;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+const struct coro__debug_stacks coro__debug_stacks = {
+    .slabs = (const void *const *)&pool.mapped,
+    .slab_next = offsetof(struct coro__slab, mapped_next),
+    .slab_base = offsetof(struct coro__slab, base),
+    .slab_class = offsetof(struct coro__slab, size_class),
+    .class_usable = offsetof(struct size_class, usable),
+    .class_slot_size = offsetof(struct size_class, slot_size),
+    .class_slot_count = offsetof(struct size_class, slot_count),
+};
 
 struct cache {
     unsigned count;
@@ -316,10 +329,27 @@ static struct coro__slab *map_slab(struct size_class *c)
         slab->guarded[i] = false;
     }
     slab->free_count = n;
+    slab->mapped_next = pool.mapped;
+    if (pool.mapped != NULL)
+        pool.mapped->mapped_prev = slab;
+    pool.mapped = slab;
     pool.slabs++;
     c->slabs++;
     coro__valgrind_unused(slab->base, slab->bytes);
     return slab;
+}
+
+/* Takes slab, about to be unmapped, off the list of mapped slabs. Called
+ * with the lock held. */
+static void forget_slab(struct coro__slab *slab)
+{
+    if (slab->mapped_prev != NULL)
+        slab->mapped_prev->mapped_next = slab->mapped_next;
+    else
+        pool.mapped = slab->mapped_next;
+    if (slab->mapped_next != NULL)
+        slab->mapped_next->mapped_prev = slab->mapped_prev;
+    pool.slabs--;
 }
 
 static void list_insert(struct coro__slab **head, struct coro__slab *slab)
@@ -467,7 +497,7 @@ static void return_to_pool(const struct coro__stack *stacks, size_t count)
                 pool.spare_bytes += slab->bytes;
             } else {
                 emptied[emptied_count++] = slab;
-                pool.slabs--;
+                forget_slab(slab);
                 if (--c->slabs == 0)
                     forget_class(c);
             }

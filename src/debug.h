@@ -1,0 +1,87 @@
+/*
+ * What a debugger reads to find every coroutine of a process and the
+ * registers of a switched-out one: tools/libcoro-gdb.py, on a live process
+ * or a core file. Plain addresses, sizes and offsets, so that it needs no
+ * debug information for libcoro (a Release build has none), only its
+ * symbol table: it finds `coro__debug` by name, in each copy of libcoro
+ * that a process holds.
+ *
+ * Finding them costs the running program nothing: live coroutines are the
+ * records at the top of the slots of the slabs stack.c has mapped (a slab
+ * list it keeps under its lock when it maps or unmaps one), and a record
+ * is live while its fn is not NULL (coro_destroy() clears it before the
+ * stack goes back to a cache or a slab; a slot never used reads as zeros).
+ *
+ * Any change to these structures, or to what they describe, changes
+ * CORO__DEBUG_VERSION, which the script checks.
+ */
+#ifndef CORO_DEBUG_H
+#define CORO_DEBUG_H
+
+#include <stdint.h>
+
+#define CORO__DEBUG_VERSION 1u
+
+/* Registers of a switched-out side, in this order for the architecture,
+ * as gdb names them. */
+#if defined(__x86_64__)
+#define CORO__DEBUG_REGISTERS "rip rsp rbp rbx r12 r13 r14 r15"
+#elif defined(__aarch64__)
+#define CORO__DEBUG_REGISTERS "pc sp x19 x20 x21 x22 x23 x24 x25 x26 x27 x28 x29 x30"
+#else
+#define CORO__DEBUG_REGISTERS ""
+#endif
+#define CORO__DEBUG_MAX_REGISTERS 14
+
+/* Where a side's saved registers start: at context + offset, or, with
+ * `indirect`, at *(void **)(context + offset) + adjust. */
+struct coro__debug_saved {
+    uint16_t offset;
+    uint16_t indirect;
+    uint16_t adjust;
+};
+
+/* The backend's context (context_<backend>.c). */
+struct coro__debug_context {
+    uint32_t size;  /* bytes, before coro.c rounds it up to 16 */
+    char backend[12];
+    /* The coroutine's own registers while it is suspended, and those of
+     * the side that resumed it while it runs (a coroutine in CORO_NORMAL
+     * waits in the context of the one it resumed). */
+    struct coro__debug_saved self, resumer;
+    /* Offsets of each register of CORO__DEBUG_REGISTERS in the saved
+     * block; the stack pointer's entry is -1 where the stack pointer is the
+     * block's own address plus sp_adjust (the asm frame). */
+    int16_t registers[CORO__DEBUG_MAX_REGISTERS];
+    uint16_t sp_adjust;
+};
+
+/* Stack memory (stack.c): a list of the mapped slabs, each slot of which
+ * is a guard and then a stack of `usable` bytes. */
+struct coro__debug_stacks {
+    const void *const *slabs; /* the first mapped slab, or NULL */
+    uint16_t slab_next;       /* struct coro__slab: the next mapped one */
+    uint16_t slab_base;       /* char *: its mapping */
+    uint16_t slab_class;      /* struct size_class * */
+    uint16_t class_usable;    /* size_t */
+    uint16_t class_slot_size; /* size_t */
+    uint16_t class_slot_count; /* unsigned */
+};
+
+/* The root (coro.c): a coroutine's record ends at the top of its stack and
+ * takes record_bytes + the context's size rounded up to 16. */
+struct coro__debug {
+    uint32_t version;
+    uint32_t record_bytes;
+    char registers[80]; /* CORO__DEBUG_REGISTERS */
+    const struct coro__debug_stacks *stacks;
+    const struct coro__debug_context *context;
+    /* Offsets in the record; `status` is an enum coro_status (int), the
+     * others are pointers or size_t. */
+    uint16_t fn, arg, status, delegate, delegator, resumer, stack_lo, stack_size, context_at;
+};
+
+extern const struct coro__debug_stacks coro__debug_stacks;
+extern const struct coro__debug_context coro__debug_context;
+
+#endif /* CORO_DEBUG_H */

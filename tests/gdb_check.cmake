@@ -1,0 +1,194 @@
+# The gdb extension (tools/libcoro-gdb.py) against tests/gdb_target.c, on
+# the live process and on a core file of it:
+#   cmake -DGDB=gdb -DTARGET=gdb_target -DSCRIPT=libcoro-gdb.py -DWORK_DIR=dir
+#         -P gdb_check.cmake
+# `info coroutines` must list each coroutine with its state and body, and
+# `coroutine N` + bt show its frames in order. Where there is no gdb, it
+# says so, which ctest takes for a skip.
+
+if(NOT GDB)
+  message("SKIPPED: gdb not found; install gdb to test the gdb extension")
+  return()
+endif()
+
+set(failures 0)
+macro(fail text)
+  message(SEND_ERROR "${text}")
+  math(EXPR failures "${failures} + 1")
+endmacro()
+
+# The commands, each section of output after a marker line "@@ name".
+set(commands
+  "set pagination off"
+  "set width 0"
+  "set confirm off"
+  "source ${SCRIPT}"
+  "echo @@ list\\n" "info coroutines"
+  "echo @@ recursing\\n" "coroutine 1" "bt"
+  "echo @@ up\\n" "frame function descend" "info args" "up" "info args"
+  "echo @@ by-address\\n" "coroutine delegating" "bt"
+  "echo @@ inner\\n" "coroutine inner" "bt"
+  "echo @@ normal\\n" "coroutine outer" "bt"
+  "echo @@ not-started\\n" "coroutine fresh"
+  "echo @@ back\\n" "coroutine" "bt"
+  "echo @@ all\\n" "coroutine bt-all"
+  "echo @@ worker\\n" "coroutine working" "bt"
+  "echo @@ end\\n")
+
+# The output of one gdb run, split into sections by their markers.
+function(run_gdb prefix)
+  set(args -batch -nx)
+  foreach(command IN LISTS ARGN)
+    list(APPEND args -ex "${command}")
+  endforeach()
+  execute_process(COMMAND ${GDB} ${args}
+    WORKING_DIRECTORY ${WORK_DIR}
+    OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 120)
+  set(${prefix}_output "${out}\n${err}" PARENT_SCOPE)
+  message("---- gdb (${prefix}) ----\n${out}\n${err}")
+  # Lines as a CMake list: no `;` and no brackets, which would join them.
+  string(REPLACE ";" "," out "${out}")
+  string(REPLACE "[" "<" out "${out}")
+  string(REPLACE "]" ">" out "${out}")
+  string(REPLACE "\n" ";" lines "${out}")
+  set(section "")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^@@ (.+)$")
+      set(section ${CMAKE_MATCH_1})
+      set(${prefix}_${section} "" PARENT_SCOPE)
+      set(text_${section} "")
+    elseif(section)
+      string(APPEND text_${section} "${line}\n")
+      set(${prefix}_${section} "${text_${section}}" PARENT_SCOPE)
+    endif()
+  endforeach()
+endfunction()
+
+# The function names of the frames of a bt, innermost first.
+function(frame_names text out)
+  set(names "")
+  string(REPLACE "\n" ";" lines "${text}")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^#[0-9]+ +0x[0-9a-f]+ in ([^ (]+) ")
+      list(APPEND names ${CMAKE_MATCH_1})
+    elseif(line MATCHES "^#[0-9]+ +([^ (]+) \\(")
+      list(APPEND names ${CMAKE_MATCH_1})
+    endif()
+  endforeach()
+  set(${out} "${names}" PARENT_SCOPE)
+endfunction()
+
+# The bt in text must hold expected (a list of names) as consecutive frames,
+# and none of the names in absent.
+function(expect_frames what text expected absent)
+  frame_names("${text}" names)
+  string(REPLACE ";" "," have "${names}")
+  string(REPLACE ";" "," want "${expected}")
+  if(NOT ",${have}," MATCHES ",${want},")
+    fail("${what}: bt should hold ${want} in that order; it has ${have}")
+  endif()
+  foreach(name IN LISTS absent)
+    if(",${have}," MATCHES ",${name},")
+      fail("${what}: bt should not hold ${name} (the thread's own frames); it has ${have}")
+    endif()
+  endforeach()
+endfunction()
+
+function(expect what text pattern)
+  if(NOT text MATCHES "${pattern}")
+    fail("${what}: no match for ${pattern} in:\n${text}")
+  endif()
+endfunction()
+
+# Checks the sections of one run; `live` says whether it was the live
+# process (the core's was stopped by abort() rather than a breakpoint).
+function(check prefix)
+  set(list "${${prefix}_list}")
+  set(hex "0x[0-9a-f]+")
+  # Listed in creation order: each with its number, state and body.
+  set(n 1)
+  foreach(entry "suspended +recursing_body" "suspended +inner_body .*delegated to by"
+      "suspended +delegating_body .*delegate ${hex}" "created +finished_body"
+      "dead +finished_body" "running +running_body .*thread 1" "normal +outer_body"
+      "running +working_body .*thread 2")
+    expect("${prefix}: info coroutines, coroutine ${n}" "${list}"
+      "\n[* ] ${n} +${hex} ${entry}[^\n]*\n")
+    math(EXPR n "${n} + 1")
+  endforeach()
+  if(list MATCHES "\n[* ] 9 ")
+    fail("${prefix}: info coroutines lists a destroyed coroutine:\n${list}")
+  endif()
+  expect("${prefix}: the current coroutine is marked" "${list}" "\n\\* 6 ")
+  expect("${prefix}: stack ranges and touched sizes" "${list}"
+    "recursing_body +<${hex}-${hex}> [0-9]+/64 KiB touched")
+
+  set(thread_frames stop_here main abort raise)
+  expect_frames("${prefix}: coroutine 1" "${${prefix}_recursing}"
+    "descend;descend;descend;recursing_body;coro_main" "${thread_frames}")
+  expect("${prefix}: frame function descend, up" "${${prefix}_up}"
+    "depth = 0\n.*depth = 1\n")
+  expect_frames("${prefix}: coroutine delegating (an address)" "${${prefix}_by-address}"
+    "coro_yield_from;delegating_body;coro_main" "${thread_frames}")
+  expect_frames("${prefix}: coroutine inner" "${${prefix}_inner}"
+    "inner_step;inner_body;coro_main" "${thread_frames};delegating_body")
+  expect_frames("${prefix}: coroutine outer (normal)" "${${prefix}_normal}"
+    "outer_body;coro_main" "${thread_frames};running_body")
+  expect("${prefix}: coroutine fresh" "${${prefix}_output}" "Coroutine 4 is created: it has no stack to show")
+  expect_frames("${prefix}: coroutine (back to the thread)" "${${prefix}_back}"
+    "stop_here;running_body;coro_main" "descend")
+  expect_frames("${prefix}: coroutine working (thread 2)" "${${prefix}_worker}"
+    "wait_in_worker;working_body;coro_main" "stop_here")
+
+  # bt-all: the suspended and normal ones, each its own stack.
+  set(all "${${prefix}_all}")
+  foreach(entry "1 .*suspended, recursing_body" "2 .*suspended, inner_body"
+      "3 .*suspended, delegating_body" "7 .*normal, outer_body")
+    expect("${prefix}: coroutine bt-all" "${all}" "\nCoroutine ${entry}\\):\n")
+  endforeach()
+  string(REGEX MATCH "\nCoroutine 1 [^\n]*\n(#[^\n]*\n)+" first "${all}")
+  expect_frames("${prefix}: bt-all, coroutine 1" "${first}"
+    "descend;descend;descend;recursing_body" "${thread_frames}")
+  if(all MATCHES "Coroutine [4568] ")
+    fail("${prefix}: bt-all shows only suspended and normal coroutines")
+  endif()
+  set(failures ${failures} PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+
+# Live: stopped at the breakpoint.
+run_gdb(live "file ${TARGET}" "break stop_here" "run" ${commands} "kill")
+check(live)
+expect("live: the program ran to the breakpoint" "${live_output}" "Breakpoint 1, stop_here")
+
+# A core file, from the kernel, of the same program stopped by abort() in
+# the same place. (gdb's own gcore cannot save these stacks: its reads of
+# a guard region fail and it drops the rest of the mapping.)
+set(pattern "")
+if(EXISTS /proc/sys/kernel/core_pattern)
+  file(READ /proc/sys/kernel/core_pattern pattern)
+  string(STRIP "${pattern}" pattern)
+endif()
+if(pattern MATCHES "^\\|" OR pattern MATCHES "/")
+  message("SKIPPED (core file part): the kernel writes core files to '${pattern}', "
+    "not to the working directory")
+else()
+  execute_process(COMMAND ${TARGET} crash WORKING_DIRECTORY ${WORK_DIR}
+    RESULT_VARIABLE crashed OUTPUT_QUIET ERROR_QUIET TIMEOUT 60)
+  file(GLOB cores ${WORK_DIR}/core*)
+  list(LENGTH cores count)
+  if(NOT count EQUAL 1)
+    message("SKIPPED (core file part): the crash (${crashed}) left ${count} core files "
+      "(core_pattern '${pattern}'; is the hard RLIMIT_CORE 0?)")
+  else()
+    run_gdb(core "file ${TARGET}" "core-file ${cores}" ${commands})
+    check(core)
+    expect("core: gdb read the core file" "${core_output}" "Program terminated with signal SIGABRT")
+  endif()
+endif()
+
+if(failures GREATER 0)
+  message(FATAL_ERROR "${failures} checks failed")
+endif()
+message("all gdb checks passed")

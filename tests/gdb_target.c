@@ -1,0 +1,213 @@
+/*
+ * The program that tests/gdb_check.cmake runs under gdb: it stops in
+ * stop_here() with a coroutine in every state, the suspended ones at known
+ * depths, and then cleans up and exits 0 when gdb lets it go on.
+ *
+ *   recursing   suspended 3 calls of descend() deep in recursing_body()
+ *   inner       suspended in inner_step(), called by inner_body()
+ *   delegating  suspended in coro_yield_from(), delegating to `inner`
+ *   fresh       created, never resumed
+ *   finished    dead: its body returned
+ *   running     running: running_body() called stop_here()
+ *   outer       normal: it resumed `running` from outer_body()
+ *   working     running on a second thread, blocked in wait_in_worker()
+ *
+ * and one destroyed, whose stack waits in the thread's cache for reuse,
+ * record and all: it must not be listed.
+ * The coroutines are created in that order, so that gdb lists them so on
+ * a fresh stack pool. With the argument `crash`, stop_here() aborts
+ * instead, for a core file.
+ */
+#include <coro.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define NOINLINE __attribute__((noinline))
+
+coro_t *recursing, *delegating, *inner, *fresh, *finished, *outer, *running, *working;
+
+/* Kept from being folded into a loop, or its calls into jumps. */
+static volatile int depth_seen;
+static int crash;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static int worker_waiting, worker_released;
+
+NOINLINE void stop_here(void)
+{
+    if (crash)
+        abort();
+    __asm__ volatile("" ::: "memory");
+}
+
+NOINLINE static void wait_in_worker(void)
+{
+    pthread_mutex_lock(&lock);
+    worker_waiting = 1;
+    pthread_cond_broadcast(&changed);
+    while (!worker_released)
+        pthread_cond_wait(&changed, &lock);
+    pthread_mutex_unlock(&lock);
+}
+
+static void *working_body(coro_t *co, void *arg)
+{
+    wait_in_worker();
+    depth_seen = 0;
+    (void)co;
+    return arg;
+}
+
+static void *worker(void *arg)
+{
+    coro_next(arg);
+    return NULL;
+}
+
+NOINLINE static void *descend(coro_t *co, int depth)
+{
+    void *sent;
+
+    if (depth == 0)
+        return coro_yield(co, NULL);
+    sent = descend(co, depth - 1);
+    depth_seen = depth;
+    return sent;
+}
+
+static void *recursing_body(coro_t *co, void *arg)
+{
+    void *sent = descend(co, 2);
+
+    depth_seen = 0;
+    (void)arg;
+    return sent;
+}
+
+NOINLINE static void *inner_step(coro_t *co)
+{
+    void *sent = coro_yield(co, NULL);
+
+    depth_seen = 1;
+    return sent;
+}
+
+static void *inner_body(coro_t *co, void *arg)
+{
+    void *sent = inner_step(co);
+
+    depth_seen = 0;
+    (void)arg;
+    return sent;
+}
+
+static void *delegating_body(coro_t *co, void *arg)
+{
+    void *result = coro_yield_from(co, arg);
+
+    depth_seen = 0;
+    return result;
+}
+
+static void *finished_body(coro_t *co, void *arg)
+{
+    (void)co;
+    return arg;
+}
+
+static void *running_body(coro_t *co, void *arg)
+{
+    stop_here();
+    depth_seen = 0;
+    (void)co;
+    return arg;
+}
+
+static void *outer_body(coro_t *co, void *arg)
+{
+    void *result = coro_next(arg);
+
+    depth_seen = 0;
+    (void)co;
+    return result;
+}
+
+static coro_t *create(coro_fn fn, void *arg)
+{
+    coro_t *co = coro_create(fn, arg, 0);
+
+    if (co == NULL) {
+        perror("coro_create");
+        exit(1);
+    }
+    return co;
+}
+
+/* A core file of the abort(), where the hard limit allows one. */
+static void allow_core(void)
+{
+    struct rlimit limit;
+
+    if (getrlimit(RLIMIT_CORE, &limit) == 0) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_CORE, &limit);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    pthread_t thread;
+
+    crash = argc > 1 && strcmp(argv[1], "crash") == 0;
+    if (crash)
+        allow_core();
+    recursing = create(recursing_body, NULL);
+    inner = create(inner_body, NULL);
+    delegating = create(delegating_body, inner);
+    fresh = create(finished_body, NULL);
+    finished = create(finished_body, NULL);
+    running = create(running_body, NULL);
+    outer = create(outer_body, running);
+    working = create(working_body, NULL);
+    coro_t *gone = create(recursing_body, NULL);
+    coro_next(gone);
+    if (coro_destroy(gone) != 0) {
+        fprintf(stderr, "coro_destroy failed\n");
+        return 1;
+    }
+
+    coro_next(recursing);
+    coro_next(delegating);
+    coro_next(finished);
+    if (pthread_create(&thread, NULL, worker, working) != 0) {
+        fprintf(stderr, "pthread_create failed\n");
+        return 1;
+    }
+    pthread_mutex_lock(&lock);
+    while (!worker_waiting)
+        pthread_cond_wait(&changed, &lock);
+    pthread_mutex_unlock(&lock);
+
+    coro_next(outer); /* stops in stop_here() */
+
+    pthread_mutex_lock(&lock);
+    worker_released = 1;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+    pthread_join(thread, NULL);
+
+    coro_t *all[] = {recursing, delegating, inner, fresh, finished, outer, running, working};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (coro_destroy(all[i]) != 0) {
+            fprintf(stderr, "coro_destroy failed\n");
+            return 1;
+        }
+    }
+    puts("done");
+    return 0;
+}
