@@ -120,7 +120,7 @@ function(check prefix)
   endif()
   expect("${prefix}: the current coroutine is marked" "${list}" "\n\\* 6 ")
   expect("${prefix}: stack ranges and touched sizes" "${list}"
-    "recursing_body +<${hex}-${hex}> [0-9]+/64 KiB touched")
+    "recursing_body +<${hex}-${hex}> [0-9]+/64 KiB resident")
 
   set(thread_frames stop_here main abort raise)
   expect_frames("${prefix}: coroutine 1" "${${prefix}_recursing}"

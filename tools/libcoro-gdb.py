@@ -15,6 +15,7 @@
 # the descriptor `coro__debug` (src/debug.h), which says where the
 # coroutines are and how their records and saved registers are laid out.
 
+import os
 import re
 import struct
 
@@ -47,16 +48,32 @@ def _pointer(address):
     return struct.unpack("<Q", _read(address, 8))[0]
 
 
+_symbols = {}
+
+
 def _symbol(address):
     """The function at address, as name or name+offset, or None."""
     if address == 0:
         return None
+    if address not in _symbols:
+        try:
+            text = str(gdb.parse_and_eval("(void (*)(void))%#x" % address))
+            found = re.search(r"<(.+)>", text)
+            _symbols[address] = found.group(1) if found else None
+        except gdb.error:
+            _symbols[address] = None
+    return _symbols[address]
+
+
+def _page_map():
+    """The kernel's page map of the process, if it is a live one here."""
+    inferior = gdb.selected_inferior()
     try:
-        text = str(gdb.parse_and_eval("(void (*)(void))%#x" % address))
-    except gdb.error:
+        if inferior.connection.type != "native":
+            return None
+        return os.open("/proc/%d/pagemap" % inferior.pid, os.O_RDONLY)
+    except (AttributeError, OSError):
         return None
-    found = re.search(r"<(.+)>", text)
-    return found.group(1) if found else None
 
 
 class Library:
@@ -109,7 +126,7 @@ class Library:
                 try:
                     co = Coroutine(self, top - self.record_total)
                 except gdb.MemoryError:
-                    continue  # not in a core file: never touched
+                    continue  # not in a core file: never written
                 # A live record names its own stack; a free slot reads as
                 # zeros, a destroyed coroutine's record has no fn.
                 if co.fn != 0 and co.stack_lo == top - usable and co.status < len(STATES):
@@ -156,18 +173,24 @@ class Coroutine:
     def stack_hi(self):
         return self.stack_lo + self.stack_size
 
-    def touched(self):
-        """Bytes of its stack ever written, from the top down to the lowest
-        page that holds anything but zeros (as far as memory can be read)."""
+    def resident(self, page_map):
+        """Bytes of its stack in memory: of a live process, the pages the
+        kernel's page map has present or swapped; of a core file, the pages
+        it holds other than zeros (the kernel leaves out the rest)."""
         page = 4096
-        lowest = self.stack_hi
-        for start in range(self.stack_hi - page, self.stack_lo - 1, -page):
+        if page_map is not None:
+            first, count = self.stack_lo // page, self.stack_size // page
+            entries = os.pread(page_map, 8 * count, 8 * first)
+            flags = struct.unpack("<%dQ" % (len(entries) // 8), entries)
+            return page * sum(1 for entry in flags if entry >> 62)
+        resident = 0
+        for start in range(self.stack_lo, self.stack_hi, page):
             try:
                 if _read(start, page).strip(b"\0"):
-                    lowest = start
+                    resident += page
             except gdb.MemoryError:
                 pass
-        return self.stack_hi - lowest
+        return resident
 
     def saved_registers(self, everyone):
         """Where it stands while switched out: its own saved registers when
@@ -213,20 +236,13 @@ def libraries():
 
 
 def all_coroutines():
-    if gdb.selected_inferior().pid == 0 and not _has_core():
+    if not gdb.selected_inferior().threads():
         raise CoroError("No process or core file.")
+    _symbols.clear()  # a new run may have loaded code elsewhere
     everyone = []
     for library in libraries():
         everyone.extend(library.coroutines())
     return everyone
-
-
-def _has_core():
-    try:
-        return "core file" in gdb.execute("info target", to_string=True) or \
-            gdb.selected_inferior().threads() != ()
-    except gdb.error:
-        return False
 
 
 def _newest_sp(thread):
@@ -335,11 +351,13 @@ class HideThreadFrame:
         selection = _Selection.current
         if selection is None:
             return frames
+        # Nor the null frame under glibc's __start_context (ucontext).
         return (frame for frame in frames
-                if frame.inferior_frame().level() > selection.level)
+                if frame.inferior_frame().level() > selection.level
+                and frame.inferior_frame().pc() != 0)
 
 
-def _describe(co, number, threads, marked):
+def _describe(co, number, threads, marked, page_map):
     function = _symbol(co.fn) or "%#x" % co.fn
     thread = threads.get(co.address)
     extra = []
@@ -350,12 +368,12 @@ def _describe(co, number, threads, marked):
     if co.delegator:
         extra.append("delegated to by %#x" % co.delegator)
     try:
-        touched = "%d/%d KiB touched" % ((co.touched() + 1023) // 1024, co.stack_size // 1024)
-    except gdb.error:
-        touched = "%d KiB" % (co.stack_size // 1024)
+        size = "%d/%d KiB resident" % (co.resident(page_map) // 1024, co.stack_size // 1024)
+    except (gdb.error, OSError):
+        size = "%d KiB" % (co.stack_size // 1024)
     return "%s %-3d %#x %-9s %-24s [%#x-%#x] %s%s" % (
         "*" if marked else " ", number, co.address, co.state, function,
-        co.stack_lo, co.stack_hi, touched, (", " + ", ".join(extra)) if extra else "")
+        co.stack_lo, co.stack_hi, size, (", " + ", ".join(extra)) if extra else "")
 
 
 def _marked(co, threads):
@@ -369,8 +387,9 @@ def _marked(co, threads):
 
 class InfoCoroutines(gdb.Command):
     """List every coroutine of the process: number, address, state, body,
-    stack range and how much of it was touched, the thread a running one
-    runs on, and delegation links (coro_yield_from). `*` marks the one whose
+    stack range and how much of it is resident (of a core file: how much
+    of it the core holds), the thread a running one runs on, and
+    delegation links (coro_yield_from). `*` marks the one whose
     stack gdb shows (selected with `coroutine N`, or running on the
     selected thread)."""
 
@@ -383,9 +402,14 @@ class InfoCoroutines(gdb.Command):
             gdb.write("No coroutines.\n")
             return
         threads = running_threads(everyone)
-        gdb.write("  Id  Address        State     Body                     Stack\n")
-        for number, co in enumerate(everyone, 1):
-            gdb.write(_describe(co, number, threads, _marked(co, threads)) + "\n")
+        page_map = _page_map()
+        try:
+            gdb.write("  Id  Address        State     Body                     Stack\n")
+            for number, co in enumerate(everyone, 1):
+                gdb.write(_describe(co, number, threads, _marked(co, threads), page_map) + "\n")
+        finally:
+            if page_map is not None:
+                os.close(page_map)
 
 
 def _deselect(announce):
@@ -500,7 +524,7 @@ class CoroutineCommand(gdb.Command):
             gdb.write("No suspended coroutines.\n")
 
 
-def _on_continue(event):
+def _on_run_or_exit(event):
     _deselect(False)
 
 
@@ -509,10 +533,12 @@ def _register():
     HideThreadFrame()
     InfoCoroutines()
     CoroutineCommand()
-    # Loaded twice (auto-load and `source`), the handler is connected once.
-    if not getattr(gdb, "_libcoro_continue_hooked", False):
-        gdb.events.cont.connect(_on_continue)
-        gdb._libcoro_continue_hooked = True
+    # The selection ends when the program runs on or exits. Loaded twice
+    # (auto-loaded and sourced), the handlers are connected once.
+    if not getattr(gdb, "_libcoro_hooked", False):
+        gdb.events.cont.connect(_on_run_or_exit)
+        gdb.events.exited.connect(_on_run_or_exit)
+        gdb._libcoro_hooked = True
 
 
 _register()
