@@ -93,6 +93,7 @@ const struct coro__debug_context coro__debug_context = {
     .registers = {88, -1, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88},
 #endif
     .sp_adjust = FRAME_SIZE,
+    .stub_return = -1,
 };
 
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,

@@ -59,13 +59,16 @@ const struct coro__debug_context coro__debug_context = {
     .registers = {SAVED(gregs[REG_RIP]), SAVED(gregs[REG_RSP]), SAVED(gregs[REG_RBP]),
                   SAVED(gregs[REG_RBX]), SAVED(gregs[REG_R12]), SAVED(gregs[REG_R13]),
                   SAVED(gregs[REG_R14]), SAVED(gregs[REG_R15])},
+    .stub_return = -1,
 #elif defined(__aarch64__) && defined(__GLIBC__)
     .registers = {SAVED(pc), SAVED(sp), SAVED(regs[19]), SAVED(regs[20]), SAVED(regs[21]),
                   SAVED(regs[22]), SAVED(regs[23]), SAVED(regs[24]), SAVED(regs[25]),
                   SAVED(regs[26]), SAVED(regs[27]), SAVED(regs[28]), SAVED(regs[29]),
                   SAVED(regs[30])},
+    .stub_return = SAVED(regs[1]),
 #else
     .registers = {-1}, /* not known: a debugger lists coroutines but walks no stack */
+    .stub_return = -1,
 #endif
 };
 #undef SAVED

@@ -54,6 +54,11 @@ struct coro__debug_context {
      * block's own address plus sp_adjust (the asm frame). */
     int16_t registers[CORO__DEBUG_MAX_REGISTERS];
     uint16_t sp_adjust;
+    /* The offset of where the caller's return address is when the saved pc
+     * is in a stub of the switch's own, or -1. glibc's AArch64
+     * swapcontext() saves as pc a stub that returns through x1, and the
+     * return address in x1's slot; older ones save the return address. */
+    int16_t stub_return;
 };
 
 /* Stack memory (stack.c): a list of the mapped slabs, each slot of which

@@ -106,6 +106,7 @@ class Library:
         self.saved_resumer = struct.unpack_from("<3H", context, 22)
         self.register_offsets = struct.unpack_from("<%dh" % MAX_REGISTERS, context, 28)
         self.sp_adjust = _u16(context, 56)
+        self.stub_return = struct.unpack_from("<h", context, 58)[0]
         # As coro.c's record_bytes(): the record, then the context.
         self.record_total = self.record_bytes + ((context_size + 15) & ~15)
         self.can_walk = bool(self.registers) and self.register_offsets[0] >= 0
@@ -146,6 +147,11 @@ class Library:
         values = {}
         for name, at in zip(self.registers, self.register_offsets):
             values[name] = block + self.sp_adjust if at < 0 else _pointer(block + at)
+        pc = self.registers[0]
+        if self.stub_return >= 0 and "swapcontext" in (_symbol(values[pc]) or ""):
+            # Saved in a stub that returns through the address kept
+            # aside: the frame is its caller's, as it will be on return.
+            values[pc] = values[self.registers[-1]] = _pointer(block + self.stub_return)
         return values
 
 
