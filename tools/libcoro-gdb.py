@@ -245,8 +245,16 @@ def all_coroutines():
     if not gdb.selected_inferior().threads():
         raise CoroError("No process or core file.")
     _symbols.clear()  # a new run may have loaded code elsewhere
+    found = libraries()
+    if not found:
+        try:
+            gdb.parse_and_eval("coro_create")
+        except gdb.error:
+            raise CoroError("No libcoro in this program (yet: a shared one loads at run).")
+        raise CoroError("libcoro is here but not its symbol coro__debug: a stripped "
+                        "libcoro, or one older than this script.")
     everyone = []
-    for library in libraries():
+    for library in found:
         everyone.extend(library.coroutines())
     return everyone
 
