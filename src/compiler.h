@@ -23,12 +23,24 @@
  * malloc() on a thread that has never run a coroutine, and a thread's first
  * touch of it allocates nothing. */
 #define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
+/* Kept though nothing refers to it (debug.h's descriptors, read only by a
+ * debugger): `used` through link-time optimisation, `retain` through the
+ * linker's --gc-sections. */
+#if defined(__has_attribute)
+#if __has_attribute(retain)
+#define CORO_KEEP __attribute__((used, retain))
+#endif
+#endif
+#ifndef CORO_KEEP
+#define CORO_KEEP __attribute__((used))
+#endif
 #else
 #define CORO_AT_LOAD
 #define CORO_NOINLINE
 #define CORO_ALWAYS_INLINE inline
 #define CORO_HOT_ENTRY
 #define CORO_TLS_MODEL
+#define CORO_KEEP
 #endif
 
 #endif /* CORO_COMPILER_H */

@@ -80,7 +80,7 @@ static void lay_first_frame(uint64_t *frame, struct coro__context *ctx)
 
 /* For debuggers (debug.h): a switched-out side's registers are in the
  * frame its stack pointer was saved at, laid out as the .S file says. */
-const struct coro__debug_context coro__debug_context = {
+CORO_KEEP const struct coro__debug_context coro__debug_context = {
     .size = sizeof(struct coro__context),
     .backend = "asm",
     .self = {.offset = offsetof(struct coro__context, sp), .indirect = 1},

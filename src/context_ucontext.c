@@ -48,7 +48,7 @@ _Static_assert(alignof(struct coro__context) <= 16, "coro.c keeps contexts 16-by
 /* For debuggers (debug.h): a switched-out side's registers are in its
  * ucontext_t, where swapcontext() left them. */
 #define SAVED(field) ((int16_t)offsetof(ucontext_t, uc_mcontext.field))
-const struct coro__debug_context coro__debug_context = {
+CORO_KEEP const struct coro__debug_context coro__debug_context = {
     .size = sizeof(struct coro__context),
     .backend = "ucontext",
     .self = {.offset = offsetof(struct coro__context, self.uc)},

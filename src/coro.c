@@ -63,7 +63,7 @@ struct coro {
 };
 
 /* For debuggers: see debug.h. */
-const struct coro__debug coro__debug = {
+CORO_KEEP const struct coro__debug coro__debug = {
     .version = CORO__DEBUG_VERSION,
     .record_bytes = sizeof(struct coro),
     .registers = CORO__DEBUG_REGISTERS,

@@ -101,7 +101,7 @@ static struct {
     size_t spare_bytes;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-const struct coro__debug_stacks coro__debug_stacks = {
+CORO_KEEP const struct coro__debug_stacks coro__debug_stacks = {
     .slabs = (const void *const *)&pool.mapped,
     .slab_next = offsetof(struct coro__slab, mapped_next),
     .slab_base = offsetof(struct coro__slab, base),

@@ -1,13 +1,14 @@
 # The gdb extension (tools/libcoro-gdb.py) against tests/gdb_target.c, on
-# the live process and on a core file of it:
+# the live process (PART live) or on a core file of it (PART core):
 #   cmake -DGDB=gdb -DTARGET=gdb_target -DSCRIPT=libcoro-gdb.py -DWORK_DIR=dir
-#         [-DRUNNER=qemu-aarch64|-L|/] -P gdb_check.cmake
+#         -DPART=live|core [-DRUNNER=qemu-aarch64|-L|/] -P gdb_check.cmake
 # With RUNNER (an emulator and its arguments, `|`-separated), the target
 # runs under qemu-user: gdb (gdb-multiarch) debugs it through qemu's gdb
 # stub, and the core file is the one qemu writes.
 # `info coroutines` must list each coroutine with its state and body, and
-# `coroutine N` + bt show its frames in order. Where there is no gdb, it
-# says so, which ctest takes for a skip.
+# `coroutine N` + bt show its frames in order. Where there is no gdb, or
+# the kernel puts core files out of reach, it says SKIPPED, which ctest
+# takes for a skip.
 
 if(NOT GDB)
   message("SKIPPED: gdb not found; install gdb (gdb-multiarch to test a cross build) to test the gdb extension")
@@ -36,6 +37,12 @@ set(commands
   "echo @@ back\\n" "coroutine" "bt"
   "echo @@ all\\n" "coroutine bt-all"
   "echo @@ worker\\n" "coroutine working" "bt"
+  # A selection is one thread's: another thread's bt is its own.
+  "echo @@ switching\\n" "thread 1" "coroutine 1" "thread 2" "echo @@ other-thread\\n" "bt"
+  "echo @@ switching\\n" "thread 1" "echo @@ same-thread\\n" "bt"
+  # info coroutines leaves the selected frame as it was.
+  "echo @@ kept-frame\\n" "frame function recursing_body" "info coroutines" "frame"
+  "echo @@ errors\\n" "coroutine 99" "coroutine no_such_symbol" "coroutine 5"
   "echo @@ end\\n")
 
 # The output of one gdb run, split into sections by their markers. With
@@ -56,7 +63,14 @@ function(run_gdb prefix)
       OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 120)
   endif()
   set(${prefix}_output "${out}\n${err}" PARENT_SCOPE)
-  message("---- gdb (${prefix}) ----\n${out}\n${err}")
+  message("---- gdb (${prefix}, exit ${rc}) ----\n${out}\n${err}")
+  if(NOT rc EQUAL 0)
+    fail("${prefix}: gdb exited with ${rc}")
+  endif()
+  if("${out}${err}" MATCHES "Python Exception|Error occurred in Python")
+    fail("${prefix}: the script raised a Python exception")
+  endif()
+  set(failures ${failures} PARENT_SCOPE)
   # Lines as a CMake list: no `;` and no brackets, which would join them.
   string(REPLACE ";" "," out "${out}")
   string(REPLACE "[" "<" out "${out}")
@@ -75,15 +89,21 @@ function(run_gdb prefix)
   endforeach()
 endfunction()
 
-# The function names of the frames of a bt, innermost first.
+# The function names of the frames of a bt, innermost first, without the
+# suffixes of compilers' clones (coro_main.llvm.123, f.constprop.0).
 function(frame_names text out)
   set(names "")
   string(REPLACE "\n" ";" lines "${text}")
   foreach(line IN LISTS lines)
+    set(name "")
     if(line MATCHES "^#[0-9]+ +0x[0-9a-f]+ in ([^ (]+) ")
-      list(APPEND names ${CMAKE_MATCH_1})
+      set(name ${CMAKE_MATCH_1})
     elseif(line MATCHES "^#[0-9]+ +([^ (]+) \\(")
-      list(APPEND names ${CMAKE_MATCH_1})
+      set(name ${CMAKE_MATCH_1})
+    endif()
+    if(name)
+      string(REGEX REPLACE "\\..*$" "" name "${name}")
+      list(APPEND names ${name})
     endif()
   endforeach()
   set(${out} "${names}" PARENT_SCOPE)
@@ -130,8 +150,8 @@ function(check prefix)
     fail("${prefix}: info coroutines lists a destroyed coroutine:\n${list}")
   endif()
   expect("${prefix}: the current coroutine is marked" "${list}" "\n\\* 6 ")
-  expect("${prefix}: stack ranges and touched sizes" "${list}"
-    "recursing_body +<${hex}-${hex}> [0-9]+/64 KiB resident")
+  expect("${prefix}: stack ranges and resident sizes" "${list}"
+    "recursing_body +<${hex}-${hex}> [1-9][0-9]*/64 KiB resident")
 
   set(thread_frames stop_here main abort raise)
   expect_frames("${prefix}: coroutine 1" "${${prefix}_recursing}"
@@ -162,43 +182,70 @@ function(check prefix)
   if(all MATCHES "Coroutine [4568] ")
     fail("${prefix}: bt-all shows only suspended and normal coroutines")
   endif()
+
+  expect_frames("${prefix}: coroutine 1 on thread 1, bt on thread 2" "${${prefix}_other-thread}"
+    "wait_in_worker;working_body;coro_main" "descend")
+  expect("${prefix}: thread 2's innermost frame is shown" "${${prefix}_other-thread}" "^#0 ")
+  expect_frames("${prefix}: back on thread 1, coroutine 1 again" "${${prefix}_same-thread}"
+    "descend;descend;descend;recursing_body" "${thread_frames}")
+  expect("${prefix}: info coroutines keeps the selected frame" "${${prefix}_kept-frame}"
+    "\n\\* 1 .*\n#[0-9]+ +[^\n]*recursing_body \\(")
+  set(errors "${${prefix}_errors}")
+  expect("${prefix}: coroutine 99" "${${prefix}_output}" "No coroutine 99: `info coroutines` lists 8")
+  expect("${prefix}: coroutine no_such_symbol" "${${prefix}_output}"
+    "No symbol \"no_such_symbol\" in current context.: give a number")
+  expect("${prefix}: coroutine 5" "${${prefix}_output}" "Coroutine 5 is dead: it has no stack to show")
   set(failures ${failures} PARENT_SCOPE)
 endfunction()
 
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
-
 if(RUNNER)
   string(REPLACE "|" ";" emulator "${RUNNER}")
-  # A port of its own: ctest may run other tests at the same time.
-  string(RANDOM LENGTH 4 ALPHABET 0123456789 port)
-  math(EXPR port "20000 + ${port}")
-  set(runner ${emulator} -g ${port} ${TARGET})
-  # gdb retries the connection until qemu listens.
-  set(start "file ${TARGET}" "target remote :${port}" "break stop_here" "continue")
 else()
+  set(emulator "")
+endif()
+
+if(PART STREQUAL "live")
+  # Stopped at the breakpoint; then a step ends the coroutine's selection.
+  set(end_live "echo @@ stepping\\n" "coroutine 1" "stepi" "echo @@ stepped\\n" "bt" "kill")
+  if(RUNNER)
+    # qemu's gdb stub on a port of its own: ctest may run other tests at
+    # the same time. gdb retries the connection until qemu listens; a port
+    # already taken is tried again with another.
+    foreach(attempt 1 2 3)
+      string(RANDOM LENGTH 4 ALPHABET 0123456789 port)
+      math(EXPR port "20000 + ${port}")
+      set(runner ${emulator} -g ${port} ${TARGET})
+      run_gdb(live "file ${TARGET}" "target remote :${port}" "break stop_here" "continue"
+        ${commands} ${end_live})
+      if(live_output MATCHES "Breakpoint 1, stop_here")
+        break()
+      endif()
+    endforeach()
+  else()
+    set(runner "")
+    run_gdb(live "file ${TARGET}" "break stop_here" "run" ${commands} ${end_live})
+  endif()
+  check(live)
+  expect("live: the program ran to the breakpoint" "${live_output}" "Breakpoint 1, stop_here")
+  expect_frames("live: stepping ends the selection" "${live_stepped}"
+    "running_body;coro_main" "descend")
+elseif(PART STREQUAL "core")
+  # A core file of the same program stopped by abort() in the same place:
+  # the kernel's, or qemu's. (gdb's own gcore cannot save these stacks: its
+  # reads of a guard region fail and it drops the rest of the mapping.)
   set(runner "")
-  set(start "file ${TARGET}" "break stop_here" "run")
-endif()
-
-# Live: stopped at the breakpoint.
-run_gdb(live ${start} ${commands} "kill")
-check(live)
-expect("live: the program ran to the breakpoint" "${live_output}" "Breakpoint 1, stop_here")
-set(runner "")
-
-# A core file of the same program stopped by abort() in the same place:
-# the kernel's, or qemu's. (gdb's own gcore cannot save these stacks: its
-# reads of a guard region fail and it drops the rest of the mapping.)
-set(pattern "")
-if(EXISTS /proc/sys/kernel/core_pattern)
-  file(READ /proc/sys/kernel/core_pattern pattern)
-  string(STRIP "${pattern}" pattern)
-endif()
-if(NOT RUNNER AND (pattern MATCHES "^\\|" OR pattern MATCHES "/"))
-  message("SKIPPED (core file part): the kernel writes core files to '${pattern}', "
-    "not to the working directory")
-else()
+  set(pattern "")
+  if(EXISTS /proc/sys/kernel/core_pattern)
+    file(READ /proc/sys/kernel/core_pattern pattern)
+    string(STRIP "${pattern}" pattern)
+  endif()
+  if(NOT RUNNER AND (pattern MATCHES "^\\|" OR pattern MATCHES "/"))
+    message("SKIPPED: the kernel writes core files to '${pattern}', "
+      "not to the working directory")
+    return()
+  endif()
   execute_process(COMMAND ${emulator} ${TARGET} crash WORKING_DIRECTORY ${WORK_DIR}
     RESULT_VARIABLE crashed OUTPUT_QUIET ERROR_QUIET TIMEOUT 120)
   if(RUNNER)
@@ -208,14 +255,17 @@ else()
   endif()
   list(LENGTH cores count)
   if(NOT count EQUAL 1)
-    message("SKIPPED (core file part): the crash (${crashed}) left ${count} core files "
+    message("SKIPPED: the crash (${crashed}) left ${count} core files "
       "(core_pattern '${pattern}'; is the hard RLIMIT_CORE 0?)")
-  else()
-    run_gdb(core "file ${TARGET}" "core-file ${cores}" ${commands})
-    check(core)
-    expect("core: gdb read the core file" "${core_output}" "Core was generated by .*gdb_target crash")
+    return()
   endif()
+  run_gdb(core "file ${TARGET}" "core-file ${cores}" ${commands})
+  check(core)
+  expect("core: gdb read the core file" "${core_output}" "Core was generated by .*gdb_target crash")
+else()
+  message(FATAL_ERROR "PART is live or core, not '${PART}'")
 endif()
+
 if(failures GREATER 0)
   message(FATAL_ERROR "${failures} checks failed; the core files are in ${WORK_DIR}")
 endif()
