@@ -43,6 +43,8 @@ set(commands
   # info coroutines leaves the selected frame as it was.
   "echo @@ kept-frame\\n" "frame function recursing_body" "info coroutines" "frame"
   "echo @@ errors\\n" "coroutine 99" "coroutine no_such_symbol" "coroutine 5"
+  # Whatever the current language (Rust has no `void`).
+  "echo @@ rust\\n" "set language rust" "info coroutines" "coroutine 1" "set language auto"
   "echo @@ end\\n")
 
 # The output of one gdb run, split into sections by their markers. With
@@ -193,8 +195,10 @@ function(check prefix)
   set(errors "${${prefix}_errors}")
   expect("${prefix}: coroutine 99" "${${prefix}_output}" "No coroutine 99: `info coroutines` lists 8")
   expect("${prefix}: coroutine no_such_symbol" "${${prefix}_output}"
-    "No symbol \"no_such_symbol\" in current context.: give a number")
+    "`no_such_symbol` is neither a number from `info coroutines` nor an expression")
   expect("${prefix}: coroutine 5" "${${prefix}_output}" "Coroutine 5 is dead: it has no stack to show")
+  expect("${prefix}: under set language rust" "${${prefix}_rust}"
+    "\n[* ] 1 +${hex} suspended +recursing_body .*Coroutine 1 \\(${hex}, suspended, recursing_body\\)")
   set(failures ${failures} PARENT_SCOPE)
 endfunction()
 
@@ -208,7 +212,12 @@ endif()
 
 if(PART STREQUAL "live")
   # Stopped at the breakpoint; then a step ends the coroutine's selection.
-  set(end_live "echo @@ stepping\\n" "coroutine 1" "stepi" "echo @@ stepped\\n" "bt" "kill")
+  # A function called in the program leaves a selection in place, unless
+  # it moves the coroutine.
+  set(end_live "echo @@ calling\\n" "coroutine 1" "print (int)getpid()" "echo @@ called\\n" "bt"
+    "echo @@ moving\\n" "print (void *)coro_next(recursing)" "info coroutines"
+    "echo @@ moved\\n" "bt"
+    "echo @@ stepping\\n" "coroutine 1" "stepi" "echo @@ stepped\\n" "bt" "kill")
   if(RUNNER)
     # qemu's gdb stub on a port of its own: ctest may run other tests at
     # the same time. gdb retries the connection until qemu listens; a port
@@ -231,6 +240,10 @@ if(PART STREQUAL "live")
   expect("live: the program ran to the breakpoint" "${live_output}" "Breakpoint 1, stop_here")
   expect_frames("live: stepping ends the selection" "${live_stepped}"
     "running_body;coro_main" "descend")
+  expect_frames("live: a function call keeps the selection" "${live_called}"
+    "descend;descend;descend;recursing_body" "stop_here")
+  expect_frames("live: resuming the coroutine ends the selection" "${live_moved}"
+    "stop_here;running_body;coro_main" "descend")
 elseif(PART STREQUAL "core")
   # A core file of the same program stopped by abort() in the same place:
   # the kernel's, or qemu's. (gdb's own gcore cannot save these stacks: its

@@ -66,6 +66,12 @@ def _libcoro_gdb():
             symbols[address] = name
         return symbols[address]
 
+    def connection_type():
+        try:
+            return gdb.selected_inferior().connection.type
+        except AttributeError:
+            return None
+
     def page_map():
         """The kernel's page map of the process and its page size, if it
         is a live process on this machine; else (None, None)."""
@@ -78,7 +84,9 @@ def _libcoro_gdb():
             return None, None
 
     def check_target():
-        if gdb.lookup_type("void").pointer().sizeof != 8 or \
+        # Types from the registers and the architecture, not by name: names
+        # depend on the current language (Rust has no `void`).
+        if gdb.newest_frame().read_register("sp").type.sizeof != 8 or \
                 "little endian" not in gdb.execute("show endian", to_string=True):
             raise CoroError("libcoro-gdb reads 64-bit little-endian programs only.")
 
@@ -256,6 +264,7 @@ def _libcoro_gdb():
         return copies
 
     def all_coroutines():
+        drop_stale(True)
         if not gdb.selected_inferior().threads():
             raise CoroError("No process or core file.")
         check_target()
@@ -273,10 +282,10 @@ def _libcoro_gdb():
             found, missed = library.coroutines()
             everyone.extend(found)
             unreadable += missed
-        if not everyone and unreadable:
-            raise CoroError("The coroutines' stacks are not in memory gdb can read: a core "
-                            "file that lacks them? (gdb's gcore cannot save stacks that "
-                            "have guard regions; a core from the kernel has them.)")
+        if not everyone and (unreadable or connection_type() == "core"):
+            raise CoroError("No coroutines found. If this is a core file that gdb's gcore "
+                            "wrote, it lacks them: gcore cannot save stacks that have "
+                            "guard regions (a core from the kernel has them).")
         return everyone
 
     def threads_on_stacks(everyone):
@@ -312,7 +321,7 @@ def _libcoro_gdb():
     class Selection:
         """The coroutine whose stack gdb shows, on one thread."""
 
-        def __init__(self, co, number, thread, registers, level):
+        def __init__(self, co, number, thread, registers, level, thread_pc, thread_sp):
             self.co = co
             self.number = number
             self.thread = thread
@@ -320,16 +329,37 @@ def _libcoro_gdb():
             # The thread's innermost real frame, whose caller becomes the
             # coroutine's innermost: 0, unless gdb shows inlined calls there.
             self.level = level
+            # Where the thread stood: the selection holds only there (not
+            # inside a function gdb calls in the program meanwhile).
+            self.thread_pc = thread_pc
+            self.thread_sp = thread_sp
+            # Set when a function gdb called in the program moved the
+            # coroutine: the selection ends at the next prompt or command.
+            self.stale = False
 
-    state = {"selection": None}
+    # A second load keeps the first's selection.
+    state = getattr(gdb, "_libcoro", {}).get("state", {"selection": None})
 
-    def selection_here():
-        """The selection, if it is for the thread gdb is looking at."""
+    def thread_registers(frame):
+        """The pc and stack pointer of the thread, as frame (one of its
+        innermost, which share them) has them."""
+        return int(frame.read_register("pc")), int(frame.read_register("sp"))
+
+    def selection_here(frame=None):
+        """The selection, if it is for the thread gdb is looking at and the
+        thread stands where it stood; frame: the thread's innermost, else
+        gdb's newest frame (not from inside an unwinder)."""
         selection = state["selection"]
         if selection is None:
             return None
         thread = gdb.selected_thread()
         if thread is None or thread.ptid != selection.thread:
+            return None
+        try:
+            here = thread_registers(frame if frame is not None else gdb.newest_frame())
+        except gdb.error:
+            return None
+        if here != (selection.thread_pc, selection.thread_sp):
             return None
         return selection
 
@@ -349,8 +379,10 @@ def _libcoro_gdb():
             super().__init__("libcoro")
 
         def __call__(self, pending_frame):
-            selection = selection_here()
-            if selection is None or pending_frame.level() != selection.level:
+            if state["selection"] is None or pending_frame.level() != state["selection"].level:
+                return None
+            selection = selection_here(pending_frame)
+            if selection is None:
                 return None
             names = selection.co.library.registers
             pc = pending_frame.read_register(names[0])
@@ -423,6 +455,8 @@ def _libcoro_gdb():
             super().__init__("info coroutines", gdb.COMMAND_STACK)
 
         def invoke(self, argument, from_tty):
+            if argument.strip():
+                raise CoroError("info coroutines takes no argument.")
             everyone = all_coroutines()
             if not everyone:
                 gdb.write("No coroutines.\n")
@@ -451,7 +485,8 @@ def _libcoro_gdb():
         state["selection"] = None
         gdb.invalidate_cached_frames()
         if announce:
-            gdb.write("[Back to the stack of thread %s]\n" % thread_number(selection.thread))
+            gdb.write("[Coroutine %d no longer selected: thread %s shows its own stack again]\n"
+                      % (selection.number, thread_number(selection.thread)))
             gdb.execute("frame")
 
     def find(argument, everyone):
@@ -462,19 +497,20 @@ def _libcoro_gdb():
                                 % (number, len(everyone)))
             return number, everyone[number - 1]
         try:
-            address = int(gdb.parse_and_eval(argument).cast(gdb.lookup_type("unsigned long")))
+            unsigned = gdb.selected_inferior().architecture().integer_type(64, False)
+            address = int(gdb.parse_and_eval(argument).cast(unsigned))
         except gdb.error as error:
-            raise CoroError("%s: give a number from `info coroutines`, or an expression "
-                            "whose value is a coroutine's address." % error)
+            raise CoroError("`%s` is neither a number from `info coroutines` nor an "
+                            "expression for a coroutine's address (%s)." % (argument, error))
         for number, co in enumerate(everyone, 1):
             if co.address == address:
                 return number, co
         raise CoroError("No live coroutine at %#x." % address)
 
-    def select(co, number, everyone, announce=True):
+    def select(co, number, everyone, threads, announce=True):
         """Shows co's stack on the selected thread, from the frame above
-        the thread's innermost."""
-        thread = threads_on_stacks(everyone).get(co.address)
+        the thread's innermost. threads: threads_on_stacks(everyone)."""
+        thread = threads.get(co.address)
         if thread is not None:
             # Executing (or halfway through a switch): its stack is that
             # thread's, and its saved registers are stale.
@@ -493,7 +529,9 @@ def _libcoro_gdb():
         level, frame = 0, gdb.newest_frame()
         while frame.type() == gdb.INLINE_FRAME and frame.older() is not None:
             level, frame = level + 1, frame.older()
-        state["selection"] = Selection(co, number, thread.ptid, registers, level)
+        thread_pc, thread_sp = thread_registers(gdb.newest_frame())
+        state["selection"] = Selection(co, number, thread.ptid, registers, level,
+                                       thread_pc, thread_sp)
         gdb.invalidate_cached_frames()
         if announce:
             gdb.write("[Coroutine %d (%#x, %s, %s); `coroutine` goes back to thread %d]\n"
@@ -509,18 +547,22 @@ def _libcoro_gdb():
         inlined call gdb shows there). For a coroutine a thread executes
         on, that thread is selected instead.
         `coroutine` alone goes back to the thread's own stack, as does
-        running the program on. `coroutine bt-all` prints the backtrace of
+        running the program on, or a function gdb calls in the program
+        that resumes the coroutine (from the next prompt or command). `coroutine bt-all` prints the backtrace of
         every suspended coroutine (and of every normal one: waiting in a
         resume); what follows bt-all goes to bt, such as `full` or a frame
         count.
-        Do not return, jump, finish, until or advance from a coroutine's
-        frame: gdb would apply it to the thread."""
+        Do not return, jump, finish, until or advance while a coroutine is
+        selected (from any frame): gdb would apply it to the thread, with
+        the coroutine's frames for the thread's callers. Run `coroutine`
+        first."""
 
         def __init__(self):
             super().__init__("coroutine", gdb.COMMAND_STACK)
 
         def invoke(self, argument, from_tty):
             argument = argument.strip()
+            drop_stale(True)
             if argument == "":
                 if state["selection"] is None:
                     gdb.write("No coroutine is selected: gdb shows the threads' own stacks.\n")
@@ -532,7 +574,7 @@ def _libcoro_gdb():
                 return
             everyone = all_coroutines()
             number, co = find(argument, everyone)
-            select(co, number, everyone)
+            select(co, number, everyone, threads_on_stacks(everyone))
 
         @staticmethod
         def backtrace_all(bt_arguments):
@@ -550,8 +592,11 @@ def _libcoro_gdb():
                         continue
                     gdb.write("\nCoroutine %d (%#x, %s, %s):\n"
                               % (number, co.address, co.state, symbol(co.fn)))
-                    select(co, number, everyone, announce=False)
-                    gdb.execute("bt " + bt_arguments)
+                    select(co, number, everyone, threads, announce=False)
+                    try:
+                        gdb.execute("bt " + bt_arguments)
+                    except gdb.error as error:
+                        raise CoroError("bt %s: %s" % (bt_arguments, error))
                     shown += 1
             finally:
                 state["selection"] = previous
@@ -562,20 +607,62 @@ def _libcoro_gdb():
                 gdb.write("No suspended coroutines.\n")
 
     def on_run_or_exit(event):
+        """The program runs on (continue, step) or exits: the selection
+        ends, as the stack it showed may be gone. After a function gdb
+        called in the program, it ends only if the coroutine has moved
+        (gdb rebuilds its frames after the call by itself)."""
+        selection = state["selection"]
+        if selection is None:
+            return
+        if isinstance(event, gdb.InferiorCallPreEvent):
+            return
+        if isinstance(event, gdb.InferiorCallPostEvent):
+            # gdb is about to select again the frame selected before the
+            # call, which must still be there (gdb 13 fails an assertion
+            # when it is not): the selection ends later, if the call moved
+            # the coroutine. Only memory is read here.
+            try:
+                co = Coroutine(selection.co.library, selection.co.address)
+                moved = not (co.fn == selection.co.fn and co.status == selection.co.status
+                             == SUSPENDED and co.saved_registers([]) == selection.registers)
+            except gdb.error:
+                moved = True
+            selection.stale = selection.stale or moved
+            return
         deselect(False)
 
+    def drop_stale(announce):
+        selection = state["selection"]
+        if selection is not None and selection.stale:
+            if announce:
+                gdb.write("[Coroutine %d ran in a function gdb called: it is no longer "
+                          "selected]\n" % selection.number)
+            deselect(False)
+
+    def on_prompt():
+        drop_stale(True)
+
+    events = (gdb.events.cont, gdb.events.exited, gdb.events.inferior_call)
     # Loaded again (auto-loaded and sourced), this load replaces the last.
     previous = getattr(gdb, "_libcoro", None)
     if previous is not None:
-        gdb.events.cont.disconnect(previous["on_run_or_exit"])
-        gdb.events.exited.disconnect(previous["on_run_or_exit"])
+        for event in events:
+            try:
+                event.disconnect(previous["on_run_or_exit"])
+            except (ValueError, RuntimeError):
+                pass
+        try:
+            gdb.events.before_prompt.disconnect(previous["on_prompt"])
+        except (KeyError, ValueError, RuntimeError):
+            pass
     gdb.unwinder.register_unwinder(None, CoroutineUnwinder(), replace=True)
     HideThreadFrames()
     InfoCoroutines()
     CoroutineCommand()
-    gdb.events.cont.connect(on_run_or_exit)
-    gdb.events.exited.connect(on_run_or_exit)
-    gdb._libcoro = {"on_run_or_exit": on_run_or_exit, "state": state}
+    for event in events:
+        event.connect(on_run_or_exit)
+    gdb.events.before_prompt.connect(on_prompt)
+    gdb._libcoro = {"on_run_or_exit": on_run_or_exit, "on_prompt": on_prompt, "state": state}
 
 
 _libcoro_gdb()
