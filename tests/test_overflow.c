@@ -218,18 +218,23 @@ static void test_overflow_between_neighbours_is_named(void **state)
 }
 
 /* A frame of 12 KiB that writes only its lowest byte: past the end of the
- * stack, it jumps a one-page guard. */
-static int touch_far_below(void)
+ * stack, it jumps a one-page guard. The index comes from a volatile, so
+ * that the compiler must lay out the whole array (with a constant index,
+ * clang keeps only the byte written, in the red zone). */
+static volatile size_t lowest_byte = 0;
+
+TEST_NOINLINE static int touch_far_below(void)
 {
     volatile char big[12 * 1024];
+    size_t low = lowest_byte;
 
-    big[0] = 1;
-    return big[0];
+    big[low] = 1;
+    return big[low];
 }
 
 /* Goes down until less than 6 KiB of stack are left above lo, then makes
  * the one 12 KiB frame: its write lands about 6 KiB below the stack. */
-static int descend_then_reach(uintptr_t lo, int depth)
+TEST_NOINLINE static int descend_then_reach(uintptr_t lo, int depth)
 {
     volatile char frame[512];
 

@@ -380,7 +380,7 @@ static void test_values_exhausted_after_close(void **state)
 }
 
 /* One third, rounded by the current mode in the SSE (or FP) unit. */
-static double one_third(void)
+TEST_NOINLINE static double one_third(void)
 {
     volatile double one = 1.0, three = 3.0;
 
