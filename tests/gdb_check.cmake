@@ -192,7 +192,6 @@ function(check prefix)
     "descend;descend;descend;recursing_body" "${thread_frames}")
   expect("${prefix}: info coroutines keeps the selected frame" "${${prefix}_kept-frame}"
     "\n\\* 1 .*\n#[0-9]+ +[^\n]*recursing_body \\(")
-  set(errors "${${prefix}_errors}")
   expect("${prefix}: coroutine 99" "${${prefix}_output}" "No coroutine 99: `info coroutines` lists 8")
   expect("${prefix}: coroutine no_such_symbol" "${${prefix}_output}"
     "`no_such_symbol` is neither a number from `info coroutines` nor an expression")

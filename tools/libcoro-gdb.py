@@ -102,7 +102,7 @@ def _libcoro_gdb():
                                 % (address, self.version, DEBUG_VERSION))
             self.registers = root[8:88].split(b"\0")[0].decode().split()
             stacks_at, context_at = struct.unpack_from("<QQ", root, 88)
-            (self.off_fn, self.off_arg, self.off_status, self.off_delegate,
+            (self.off_fn, _, self.off_status, self.off_delegate,
              self.off_delegator, self.off_resumer, self.off_stack_lo,
              self.off_stack_size, self.off_context) = struct.unpack_from("<9H", root, 104)
 
@@ -518,7 +518,8 @@ def _libcoro_gdb():
             gdb.execute("thread %d" % thread.num, to_string=not announce)
             return
         if not co.library.can_walk:
-            raise CoroError("This libcoro's saved registers are not known on this platform.")
+            raise CoroError("Where this libcoro (%s backend) saves registers is not known "
+                            "on this platform." % co.library.backend)
         if co.status == RUNNING:
             raise CoroError("Coroutine %d is running, on no thread gdb knows of." % number)
         registers = co.saved_registers(everyone)
