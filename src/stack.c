@@ -44,7 +44,9 @@
  * cache goes back to its slab, its pages dropped first (MADV_DONTNEED), so
  * that a free slot costs no memory; a slab none of whose slots is in use is
  * unmapped, except a spare per size within SPARE_BYTES in all, and a size
- * with no slab left is forgotten.
+ * with no slab left is forgotten. Where the pool runs out of memory (an
+ * address-space limit, the map limit), the thread's cache and every spare
+ * go back first and the pool is tried once more (give_back_unused()).
  */
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
@@ -550,6 +552,66 @@ static struct cache *thread_cache(void)
     return cache;
 }
 
+/* Unmaps every spare slab, forgetting sizes left with none; returns
+ * whether there was one. */
+static bool unmap_spares(void)
+{
+    struct coro__slab *spares = NULL;
+    struct size_class **link;
+    bool any = false;
+
+    pthread_mutex_lock(&pool.lock);
+    for (link = &pool.classes; *link != NULL;) {
+        struct size_class *c = *link;
+
+        if (c->spare != NULL) {
+            struct coro__slab *slab = c->spare;
+
+            c->spare = NULL;
+            pool.spare_bytes -= slab->bytes;
+            forget_slab(slab);
+            slab->next = spares; /* off every other list now */
+            spares = slab;
+            c->slabs--;
+        }
+        if (c->slabs == 0) {
+            *link = c->next;
+            pool.class_count--;
+            free(c);
+        } else {
+            link = &c->next;
+        }
+    }
+    pthread_mutex_unlock(&pool.lock);
+    while (spares != NULL) {
+        struct coro__slab *next = spares->next;
+
+        unmap_slab(spares);
+        spares = next;
+        any = true;
+    }
+    return any;
+}
+
+/*
+ * After the pool failed for want of memory: gives back what libcoro itself
+ * holds unused, the calling thread's cached stacks (each may keep a whole
+ * slab mapped) and every spare slab. Returns whether anything went, and so
+ * whether trying again may succeed. Other threads' caches are theirs alone.
+ */
+static bool give_back_unused(void)
+{
+    struct cache *cache = this_cache;
+    bool any = false;
+
+    if (cache != NULL && cache->count > 0) {
+        return_to_pool(cache->stacks, cache->count);
+        cache->count = 0;
+        any = true;
+    }
+    return unmap_spares() || any;
+}
+
 /* A stack of usable bytes from anywhere in the thread's cache, else from
  * the pool. The system calls on the way keep errno as it was: a create
  * that succeeds leaves it alone. */
@@ -571,6 +633,9 @@ static CORO_NOINLINE int acquire_slowly(struct coro__stack *s, size_t usable)
         }
     }
     error = take_from_pool(s, usable);
+    /* A create must not fail for memory that only libcoro's caches hold. */
+    if (error == ENOMEM && give_back_unused())
+        error = take_from_pool(s, usable);
     errno = saved_errno;
     return error;
 }

@@ -10,6 +10,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* The hooks of src/fault.h, and src/stack.h's counts, in the test copy. */
 unsigned long coro__fault_countdown;
@@ -185,12 +188,24 @@ static void test_stacks_unused_sizes_are_forgotten(void **state)
 }
 
 /* A create that fails leaves nothing behind, not even the record of its
- * stack size. */
+ * stack size; on the way it gives back the stacks this thread caches and
+ * the spare slabs, in case they held the memory it needed. */
 static void test_stacks_failed_create_leaves_no_size(void **state)
 {
-    size_t sizes_before = sizes_known(), slabs_before = slabs_mapped();
+    size_t sizes_before, slabs_before;
+    coro_t *co = must_create(yield_forever, NULL);
 
     (void)state;
+    assert_int_equal(coro_destroy(co), 0); /* into this thread's cache */
+    assert_true(slots_out() > 0);
+    coro__fault_countdown = 1;
+    assert_null_errno(coro_create(yield_forever, NULL, CORO_MIN_STACK_SIZE + 40 * 4096), ENOMEM);
+    coro__fault_countdown = 0;
+    assert_int_equal(slots_out(), 0); /* no other thread is left with any */
+    assert_int_equal(slabs_mapped(), 0);
+
+    sizes_before = sizes_known();
+    slabs_before = slabs_mapped();
     for (unsigned long step = 1; step <= 3; step++) {
         size_t size = CORO_MIN_STACK_SIZE + (40 + step) * 4096;
 
@@ -223,6 +238,77 @@ static void test_stacks_slow_paths_keep_errno(void **state)
     }
 }
 
+/* The process's address space in use now, in bytes, or 0. */
+static size_t address_space_used(void)
+{
+    FILE *statm = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+
+    if (statm == NULL)
+        return 0;
+    if (fscanf(statm, "%lu", &pages) != 1)
+        pages = 0;
+    fclose(statm);
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+enum limited_verdict { LIMITED_OK, LIMITED_NO_LIMIT, LIMITED_CREATE_FAILED, LIMITED_NOT_ENFORCED };
+
+/* In a child, under an address-space limit of what is in use plus 256 MiB:
+ * one coroutine at a time, each with a stack size of its own, each size a
+ * slab of 32 MiB. The destroyed ones' stacks sit in the thread's cache,
+ * their slabs mapped, until a create runs out of address space. */
+static enum limited_verdict create_under_address_limit(void)
+{
+    size_t used = address_space_used();
+    struct rlimit limit = {used + ((size_t)256 << 20), used + ((size_t)256 << 20)};
+    coro_t *co;
+
+    if (used == 0 || setrlimit(RLIMIT_AS, &limit) != 0)
+        return LIMITED_NO_LIMIT;
+    for (size_t k = 0; k < 40; k++) {
+        co = coro_create(yield_forever, NULL, CORO_MIN_STACK_SIZE + k * 4096);
+        if (co == NULL) {
+            fprintf(stderr, "create %zu failed: %s\n", k, strerror(errno));
+            return LIMITED_CREATE_FAILED;
+        }
+        coro_next(co);
+        coro_destroy(co);
+    }
+    /* The limit holds: a stack bigger than it is refused... */
+    errno = 0;
+    if (coro_create(yield_forever, NULL, (size_t)512 << 20) != NULL || errno != ENOMEM)
+        return LIMITED_NOT_ENFORCED;
+    /* ...and what that create mapped on the way has gone. */
+    co = coro_create(yield_forever, NULL, 0);
+    if (co == NULL)
+        return LIMITED_CREATE_FAILED;
+    coro_destroy(co);
+    return LIMITED_OK;
+}
+
+/* A create does not fail for memory that only libcoro's caches hold. */
+static void test_stacks_caches_give_way_to_a_create(void **state)
+{
+    int status;
+    pid_t child;
+
+    (void)state;
+#if defined(UNDER_ASAN) || defined(UNDER_TSAN)
+    /* Their runtimes map shadow and allocator memory as they go, which an
+     * address-space limit starves. */
+    skip();
+#endif
+    fflush(NULL);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(create_under_address_limit());
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), LIMITED_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_stacks_new_slab_from_smallest_stack),
         cmocka_unit_test(test_stacks_unused_sizes_are_forgotten),
         cmocka_unit_test(test_stacks_failed_create_leaves_no_size),
+        cmocka_unit_test(test_stacks_caches_give_way_to_a_create),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
