@@ -51,6 +51,15 @@
  * between threads must not keep the address of a thread-local variable across
  * a coro_yield(): compilers may cache such addresses, and after the yield the
  * body may be running on another thread.
+ * errno is such a variable, and its address is cached by design: glibc
+ * declares __errno_location() const, so an optimising compiler reuses the
+ * address a body computed before a yield, on the thread it ran on then. A
+ * body that may be resumed on another thread cannot read errno directly
+ * after a yield: not the error a coro_throw() set (coro_yield() sets the
+ * errno of the thread the body runs on when it returns), nor that of any
+ * call made after the move. Take thrown errors from coro_suspend(), which
+ * returns them, and read errno after the move only in a function of its own
+ * that the compiler does not inline.
  */
 #ifndef CORO_H
 #define CORO_H
@@ -134,7 +143,9 @@ CORO_API int coro_resume(coro_t *co, void *value, void **out);
  * must be the coroutine running on this thread. If co is closed while
  * suspended here, this call never returns (co's cleanups run instead). If
  * co is thrown into (coro_throw()), returns NULL with errno set to the
- * error thrown: use coro_suspend() where NULL is also a value.
+ * error thrown: use coro_suspend() where NULL is also a value, and where
+ * co may be thrown into from another thread (errno is then that thread's,
+ * which the body may not see: see Threads above).
  * Errors: NULL with errno EINVAL (co is NULL), EPERM (co is not the running
  * coroutine), ECANCELED (co is ending: called from a cleanup).
  */
@@ -156,7 +167,10 @@ CORO_API int coro_suspend(coro_t *co, void *value, void **received);
  * error, coro_yield() returns NULL with errno set to error, and a
  * coro_yield_from() passes it on to its delegate's pending yield. On
  * success stores what co yields or returns next in *out (when out is not
- * NULL), as coro_resume() does, and returns 0. A CORO_CREATED coroutine
+ * NULL), as coro_resume() does, and returns 0. co runs on the calling
+ * thread: a coro_yield() there gets error in this thread's errno, which a
+ * body that ran on another thread before may not see (see Threads above);
+ * across threads, throw into coro_suspend(). A CORO_CREATED coroutine
  * never runs: it becomes CORO_DEAD, *out is NULL, and 0 is returned.
  * The body decides what a thrown error means: it may yield again (a C
  * error does not unwind by itself), or end and hand the error on, e.g. by

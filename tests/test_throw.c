@@ -3,6 +3,7 @@
 #include "bodies.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 /* Records what each coro_suspend() got, and yields it back: a value sent
  * comes back doubled, an error thrown in comes back negated. EPIPE ends
@@ -353,6 +354,97 @@ static void test_suspend_received_may_be_null(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
+struct throw_from_thread {
+    coro_t *co;
+    int error;
+    int result;
+    void *out;
+};
+
+static void *throw_on_thread(void *arg)
+{
+    struct throw_from_thread *t = arg;
+
+    t->result = coro_throw(t->co, t->error, &t->out);
+    return NULL;
+}
+
+/* coro_throw(co, error, &out) on a new thread, joined. */
+static int throw_from_new_thread(coro_t *co, int error, void **out)
+{
+    struct throw_from_thread t = {co, error, -1, INT_TO_PTR(-77)};
+    pthread_t thread;
+
+    assert_int_equal(pthread_create(&thread, NULL, throw_on_thread, &t), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    *out = t.out;
+    return t.result;
+}
+
+/* A throw from another thread reaches coro_suspend(), the channel that works
+ * wherever the body runs next (coro.h, Threads). */
+static void test_throw_from_another_thread_reaches_suspend(void **state)
+{
+    struct suspend_log log = {{0}, {0}, 0};
+    coro_t *co = must_create(checked_echo, &log);
+    void *out = NULL;
+
+    (void)state;
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
+    assert_int_equal(throw_from_new_thread(co, EIO, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), -EIO);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(6))), 12); /* back on this thread */
+    assert_int_equal(throw_from_new_thread(co, EPIPE, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), 1000 + EPIPE);
+    assert_int_equal(coro_status(co), CORO_DEAD);
+
+    assert_int_equal(log.count, 3);
+    assert_int_equal(log.errors[0], EIO);
+    assert_int_equal(log.values[0], -99); /* *received untouched */
+    assert_int_equal(log.errors[1], 0);
+    assert_int_equal(log.values[1], 6);
+    assert_int_equal(log.errors[2], EPIPE);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+/* errno read afresh: a call the compiler cannot fold into one made before
+ * a yield (glibc's __errno_location() is declared const). */
+static TEST_NOINLINE int errno_now(void)
+{
+    return errno;
+}
+
+/* Yields what each coro_yield() got back: the value, or minus the errno of
+ * the thread it now runs on, read afresh. */
+static void *yields_errno_read_afresh(coro_t *co, void *arg)
+{
+    for (;;) {
+        errno = 0;
+        arg = coro_yield(co, arg);
+        if (arg == NULL)
+            arg = INT_TO_PTR(-errno_now());
+    }
+    return NULL; /* never reached: destroyed while suspended */
+}
+
+/* Thrown into from another thread, a plain coro_yield() sets the errno of
+ * that thread, where the body now runs, as coro.h says. */
+static void test_throw_from_another_thread_sets_its_errno(void **state)
+{
+    coro_t *co = must_create(yields_errno_read_afresh, INT_TO_PTR(1));
+    void *out = NULL;
+
+    (void)state;
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
+    assert_int_equal(throw_from_new_thread(co, ENOENT, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), -ENOENT);
+    errno = 0;
+    assert_int_equal(throw_from_new_thread(co, EIO, &out), 0);
+    assert_int_equal(PTR_TO_INT(out), -EIO);
+    assert_int_equal(errno, 0); /* not this thread's */
+    assert_int_equal(coro_destroy(co), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +457,8 @@ int main(void)
         body_checked_test(test_throw_misuse),
         body_checked_test(test_suspend_misuse),
         body_checked_test(test_suspend_received_may_be_null),
+        body_checked_test(test_throw_from_another_thread_reaches_suspend),
+        body_checked_test(test_throw_from_another_thread_sets_its_errno),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
