@@ -6,11 +6,13 @@
 #define CORO_COMPILER_H
 
 #if defined(__GNUC__)
-/* Run when the library is loaded: libcoro's one-time setups (its per-thread
- * keys, its fork handlers) are then done before any thread of the program
- * can be halfway through one when another forks. (glibc's pthread_once()
- * survives that; TSan's does not, and the child waits for it forever.) The
- * setups still go through pthread_once(), for compilers without this. */
+/* Run when the library is loaded: thread.c's one-time setup (the
+ * thread-exit key, the fork handlers) is then done before any thread of the
+ * program can be halfway through it when another forks. (glibc's
+ * pthread_once() survives that; TSan's does not, and the child waits for
+ * it forever.) The setup still goes through pthread_once(), for compilers
+ * without this. The signal handlers are installed on the first create
+ * instead, so that a program may opt out until then (overflow.h). */
 #define CORO_AT_LOAD __attribute__((constructor))
 #define CORO_NOINLINE __attribute__((noinline))
 #define CORO_ALWAYS_INLINE __attribute__((always_inline)) inline

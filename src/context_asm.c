@@ -8,6 +8,7 @@
 #include "compiler.h"
 #include "debug.h"
 #include "sanitizer.h"
+#include "thread.h"
 
 #include <stdalign.h>
 #include <stddef.h>
@@ -38,6 +39,11 @@ void coro__asm_start(void);
 size_t coro__context_size(void)
 {
     return sizeof(struct coro__context);
+}
+
+size_t coro__context_thread_data_size(void)
+{
+    return 0; /* nothing per thread */
 }
 
 static _Noreturn void start(struct coro__context *ctx)

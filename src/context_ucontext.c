@@ -9,11 +9,10 @@
 #include "context.h"
 #include "compiler.h"
 #include "debug.h"
-#include "fault.h"
 #include "sanitizer.h"
+#include "thread.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -95,75 +94,58 @@ static void trampoline(int hi, int lo)
 /*
  * makecontext() needs a context that getcontext() filled, and getcontext()
  * is a system call (it reads the signal mask). Where the layout is known,
- * each thread fills one template and new contexts copy it: a coroutine then
- * starts with the signal mask its creating thread had when it first created
- * one. glibc's x86 ucontext_t points into itself for the FPU state, so a
- * copy is re-pointed at its own.
- *
- * The template is allocated, and only a pointer to it is thread-local: a
- * shared libcoro's thread-locals come out of the static TLS that glibc
- * keeps for dlopen()ed libraries, which has no room for a ucontext_t per
- * copy of the library.
+ * each thread fills one template, kept in its block (thread.h), and new
+ * contexts copy it: a coroutine then starts with the signal mask its
+ * creating thread had when it first created one. glibc's x86 ucontext_t
+ * points into itself for the FPU state, so a copy is re-pointed at its own.
  */
 #if defined(__GLIBC__) && (defined(__x86_64__) || defined(__i386__))
-static _Thread_local ucontext_t *thread_template CORO_TLS_MODEL;
-static pthread_once_t template_key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t template_key;
-static bool template_key_ready;
+struct thread_data {
+    bool filled;
+    ucontext_t template;
+};
 
-static void free_template(void *template)
+size_t coro__context_thread_data_size(void)
 {
-    free(template);
-    thread_template = NULL;
+    return sizeof(struct thread_data);
 }
 
-static void create_template_key(void)
+/* The thread's template, filled on its first create; NULL with an error. */
+static CORO_NOINLINE struct thread_data *fill_template(int *error)
 {
-    template_key_ready = pthread_key_create(&template_key, free_template) == 0;
-}
+    struct coro__thread_block *block = coro__thread_block();
+    struct thread_data *data;
 
-static CORO_AT_LOAD void create_template_key_at_load(void)
-{
-    pthread_once(&template_key_once, create_template_key);
-}
-
-/* The calling thread's template, made on first use; NULL with an error. */
-static ucontext_t *make_template(int *error)
-{
-    ucontext_t *template;
-
-    pthread_once(&template_key_once, create_template_key);
     *error = ENOMEM;
-    if (!template_key_ready)
+    if (block == NULL)
         return NULL;
-    template = coro__fault_injected() ? NULL : malloc(sizeof *template);
-    if (template == NULL)
-        return NULL;
-    if (getcontext(template) != 0) {
+    data = block->context_data;
+    if (getcontext(&data->template) != 0) {
         *error = errno;
-        free(template);
         return NULL;
     }
-    if (pthread_setspecific(template_key, template) != 0) {
-        free(template);
-        return NULL;
-    }
-    thread_template = template;
-    return template;
+    data->filled = true;
+    return data;
 }
 
 static int fill_context(ucontext_t *uc)
 {
-    ucontext_t *template = thread_template;
+    struct coro__thread_block *block = coro__thread_here()->block;
+    struct thread_data *data = block != NULL ? block->context_data : NULL;
     int error;
 
-    if (template == NULL && (template = make_template(&error)) == NULL)
+    if ((data == NULL || !data->filled) && (data = fill_template(&error)) == NULL)
         return error;
-    memcpy(uc, template, sizeof *uc);
+    memcpy(uc, &data->template, sizeof *uc);
     uc->uc_mcontext.fpregs = &uc->__fpregs_mem;
     return 0;
 }
 #else
+size_t coro__context_thread_data_size(void)
+{
+    return 0;
+}
+
 static int fill_context(ucontext_t *uc)
 {
     return getcontext(uc) == 0 ? 0 : errno;

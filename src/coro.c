@@ -14,12 +14,12 @@
 
 #include "compiler.h"
 #include "context.h"
-#include "coro_internal.h"
 #include "debug.h"
 #include "fault.h"
 #include "overflow.h"
 #include "sanitizer.h"
 #include "stack.h"
+#include "thread.h"
 
 struct cleanup {
     void (*fn)(void *);
@@ -85,44 +85,39 @@ static inline coro__context *context_of(struct coro *co)
     return (coro__context *)co->context;
 }
 
-/*
- * Per thread: the coroutine running on it, and whether the thread is ready
- * for overflow reports.
- *
- * A body that yields may be resumed on another thread, and compilers may
- * keep the address of a thread-local variable (on AArch64, the thread
- * pointer) across a call. So this is read and written inline only in code
- * that does nothing after its switch (the switch is its tail call), and
- * through functions that are never inlined everywhere else.
- */
-static _Thread_local struct {
-    struct coro *running;
-    bool ready;
-} this_thread CORO_TLS_MODEL;
-
-static CORO_NOINLINE struct coro *running_get(void)
+/* The running coroutine, where code goes on after a switch (thread.h). */
+static struct coro *running_get(void)
 {
-    return this_thread.running;
+    return coro__thread_running();
 }
 
-/* Readies the thread for overflow reports (its alternate signal stack),
- * before the first coroutine runs on it. */
+/* Readies the thread for coroutines (its alternate signal stack for the
+ * overflow report), before the first one runs on it. */
 static CORO_NOINLINE void prepare_thread(void)
 {
-    coro__overflow_watch_thread();
-    this_thread.ready = true;
+    coro__thread_prepare(coro__overflow_handler_installed());
+}
+
+/* For the overflow handler: the running coroutine and its stack. */
+static const struct coro__stack *running_stack(const struct coro **co)
+{
+    struct coro *running = coro__thread_here()->running;
+
+    *co = running;
+    return running != NULL ? &running->stack : NULL;
 }
 
 /* Makes co, which must be resumable, the running coroutine. */
 static CORO_ALWAYS_INLINE void enter(struct coro *co)
 {
-    struct coro *resumer = this_thread.running;
+    struct coro__thread *thread = coro__thread_here();
+    struct coro *resumer = thread->running;
 
     if (resumer != NULL)
         resumer->status = CORO_NORMAL;
-    else if (!this_thread.ready)
+    else if (!thread->ready)
         prepare_thread();
-    this_thread.running = co;
+    thread->running = co;
     co->resumer = resumer;
     co->status = CORO_RUNNING;
 }
@@ -164,7 +159,7 @@ static CORO_ALWAYS_INLINE void hand_back(struct coro *co)
 {
     struct coro *resumer = co->resumer;
 
-    this_thread.running = resumer;
+    coro__thread_here()->running = resumer;
     if (resumer != NULL)
         resumer->status = CORO_RUNNING;
 }
@@ -239,7 +234,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
         stack_size = CORO_DEFAULT_STACK_SIZE;
     else if (stack_size < CORO_MIN_STACK_SIZE)
         return fail(EINVAL);
-    coro__overflow_watch_process();
+    coro__overflow_watch_process(running_stack);
 
     error = coro__stack_acquire(&stack, stack_size);
     if (error != 0)
@@ -318,7 +313,7 @@ static CORO_NOINLINE void *send_slowly(coro_t *co, void *value)
 CORO_HOT_ENTRY void *coro_send(coro_t *co, void *value)
 {
     if (co == NULL || co->status != CORO_SUSPENDED || co->delegator != NULL ||
-        !this_thread.ready)
+        !coro__thread_here()->ready)
         return send_slowly(co, value);
     enter(co);
     return switch_into(co, NULL, value);
@@ -334,7 +329,7 @@ static int yield_error(const coro_t *co)
 {
     if (co == NULL)
         return EINVAL;
-    if (co != this_thread.running)
+    if (co != coro__thread_here()->running)
         return EPERM;
     if (co->ending)
         return ECANCELED;
@@ -404,7 +399,7 @@ int coro_suspend(coro_t *co, void *value, void **received)
 }
 
 /* coro_yield_from()'s loop goes on after switches: it reaches the
- * thread-local state only through these (see this_thread). */
+ * thread-local state only through these (thread.h). */
 static CORO_NOINLINE int suspend_checked_after_switch(struct coro *co, void *value, void **sent)
 {
     return suspend_checked(co, value, sent);
@@ -546,16 +541,6 @@ int coro_destroy(coro_t *co)
         free(co->cleanups);
     coro__stack_release(&stack);
     return 0;
-}
-
-const struct coro__stack *coro__stack_of(const struct coro *co)
-{
-    return &co->stack;
-}
-
-struct coro *coro__running(void)
-{
-    return running_get();
 }
 
 enum coro_status coro_status(const coro_t *co)

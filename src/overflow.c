@@ -1,4 +1,4 @@
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, sigaltstack, SA_ONSTACK */
+#define _DEFAULT_SOURCE /* SA_ONSTACK */
 
 #include "overflow.h"
 
@@ -9,14 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "coro_internal.h"
 #include "stack.h"
-
-/* Big enough for the handler; SIGSTKSZ is no longer a constant in glibc. */
-#define ALT_STACK_SIZE (64u * 1024u)
 
 static const int watched_signals[] = {SIGSEGV, SIGBUS};
 #define WATCHED_COUNT (sizeof watched_signals / sizeof watched_signals[0])
@@ -25,8 +20,8 @@ static pthread_once_t process_once = PTHREAD_ONCE_INIT;
 static bool handler_installed;
 static size_t guard_size; /* below each stack; the handler cannot ask */
 static struct sigaction previous[WATCHED_COUNT];
-
-static pthread_key_t alt_stack_key;
+/* Stored by every first create, with the same value: atomic, not racy. */
+static _Atomic(coro__overflow_running_fn *) running_stack;
 
 /* Appends text to buf at *len; async-signal-safe, unlike snprintf. */
 static void append(char *buf, size_t cap, size_t *len, const char *text)
@@ -62,8 +57,9 @@ static void on_fault(int sig, siginfo_t *info, void *ucontext)
 {
     /* Overflows happen on the running coroutine's stack: only its guard
      * page is checked, and only for a fault the kernel raised. */
-    struct coro *co = coro__running();
-    const struct coro__stack *stack = co != NULL ? coro__stack_of(co) : NULL;
+    const struct coro *co = NULL;
+    coro__overflow_running_fn *running = atomic_load_explicit(&running_stack, memory_order_relaxed);
+    const struct coro__stack *stack = running != NULL ? running(&co) : NULL;
     size_t guard = guard_size;
 
     (void)ucontext;
@@ -101,24 +97,11 @@ static bool opted_out(void)
     return value != NULL && value[0] != '\0' && strcmp(value, "0") != 0;
 }
 
-static void free_alt_stack(void *alt)
-{
-    stack_t disable = {.ss_flags = SS_DISABLE};
-    stack_t current;
-
-    /* Only undo what this module did: the thread may have replaced it. */
-    if (sigaltstack(NULL, &current) == 0 && current.ss_sp == alt)
-        sigaltstack(&disable, NULL);
-    munmap(alt, ALT_STACK_SIZE);
-}
-
 static void install_handlers(void)
 {
     if (opted_out())
         return;
     guard_size = coro__stack_guard_size();
-    if (pthread_key_create(&alt_stack_key, free_alt_stack) != 0)
-        return;
     for (size_t i = 0; i < WATCHED_COUNT; i++) {
         struct sigaction action;
 
@@ -137,29 +120,16 @@ static void install_handlers(void)
 
 atomic_bool coro__overflow_process_watched;
 
-void coro__overflow_watch_process_once(void)
+void coro__overflow_watch_process_once(coro__overflow_running_fn *running)
 {
+    atomic_store_explicit(&running_stack, running, memory_order_relaxed);
     pthread_once(&process_once, install_handlers);
     atomic_store_explicit(&coro__overflow_process_watched, true, memory_order_release);
 }
 
-void coro__overflow_watch_thread(void)
+bool coro__overflow_handler_installed(void)
 {
-    stack_t current, alt;
-
-    coro__overflow_watch_process();
-    if (!handler_installed)
-        return;
-    if (sigaltstack(NULL, &current) != 0 || !(current.ss_flags & SS_DISABLE))
-        return; /* the thread has one already */
-    alt.ss_sp = mmap(NULL, ALT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
-    if (alt.ss_sp == MAP_FAILED)
-        return; /* overflows still fault; they go unnamed */
-    alt.ss_size = ALT_STACK_SIZE;
-    alt.ss_flags = 0;
-    if (sigaltstack(&alt, NULL) != 0 || pthread_setspecific(alt_stack_key, alt.ss_sp) != 0) {
-        free_alt_stack(alt.ss_sp);
-        return;
-    }
+    /* Acquire: what the once wrote, seen from a thread that never created. */
+    return atomic_load_explicit(&coro__overflow_process_watched, memory_order_acquire) &&
+           handler_installed;
 }

@@ -5,6 +5,7 @@
 #include "debug.h"
 #include "fault.h"
 #include "sanitizer.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -63,9 +64,10 @@
 #define SPARE_BYTES ((size_t)64 << 20) /* empty slabs kept mapped, in all */
 #define GUARD_BYTES ((size_t)16 * 1024) /* rounded up to whole pages */
 
-/* Per thread: stacks kept as they are, pages and all. Bounded in count, and
- * a big stack keeps only its top CACHE_KEEP_BYTES resident while cached. */
-#define CACHE_SLOTS 16
+/* Per thread (struct coro__stack_cache, in the thread's block): stacks kept
+ * as they are, pages and all. Bounded in count, and a big stack keeps only
+ * its top CACHE_KEEP_BYTES resident while cached. */
+#define CACHE_SLOTS CORO__STACK_CACHE_SLOTS
 #define CACHE_FLUSH 8 /* stacks a full cache hands to the pool at once */
 #define CACHE_KEEP_BYTES ((size_t)64 * 1024)
 
@@ -112,16 +114,6 @@ CORO_KEEP const struct coro__debug_stacks coro__debug_stacks = {
     .class_slot_size = offsetof(struct size_class, slot_size),
     .class_slot_count = offsetof(struct size_class, slot_count),
 };
-
-struct cache {
-    unsigned count;
-    struct coro__stack stacks[CACHE_SLOTS]; /* oldest first */
-};
-
-static _Thread_local struct cache *this_cache CORO_TLS_MODEL;
-static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t cache_key;
-static bool cache_key_ready;
 
 static atomic_bool no_process_madvise;
 
@@ -408,37 +400,24 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
 
 /*
  * fork() copies the pool as it is, and only the forking thread: the pool's
- * lock is taken around fork() so that the child gets a pool no other thread
- * was halfway through changing, and a lock it can take.
+ * lock is taken around fork() (thread.c installs these) so that the child
+ * gets a pool no other thread was halfway through changing, and a lock it
+ * can take.
  */
-static void lock_pool_for_fork(void)
+void coro__stack_pool_lock_for_fork(void)
 {
     pthread_mutex_lock(&pool.lock);
 }
 
-static void unlock_pool_in_parent(void)
+void coro__stack_pool_unlock_in_parent(void)
 {
     pthread_mutex_unlock(&pool.lock);
 }
 
-static void unlock_pool_in_child(void)
+void coro__stack_pool_unlock_in_child(void)
 {
     /* Its owner was the forking thread, under the parent's thread id. */
     pthread_mutex_init(&pool.lock, NULL);
-}
-
-static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
-
-static void install_fork_handlers(void)
-{
-    /* Fails only for want of memory; then a fork() may still copy the
-     * lock held, as it did before the handlers. */
-    (void)pthread_atfork(lock_pool_for_fork, unlock_pool_in_parent, unlock_pool_in_child);
-}
-
-static CORO_AT_LOAD void install_fork_handlers_at_load(void)
-{
-    pthread_once(&fork_handlers_once, install_fork_handlers);
 }
 
 static int take_from_pool(struct coro__stack *s, size_t usable)
@@ -447,9 +426,6 @@ static int take_from_pool(struct coro__stack *s, size_t usable)
     struct coro__slab *slab;
     int error = ENOMEM;
 
-    /* Done at load, where the compiler can; else before the pool is first
-     * used: a fork before that copies no state. */
-    pthread_once(&fork_handlers_once, install_fork_handlers);
     pthread_mutex_lock(&pool.lock);
     c = find_class(usable);
     if (c != NULL) {
@@ -510,46 +486,27 @@ static void return_to_pool(const struct coro__stack *stacks, size_t count)
         unmap_slab(emptied[i]);
 }
 
-/* At thread exit: the thread's cached stacks go back to the pool. */
-static void free_cache(void *arg)
+void coro__stack_cache_drain(struct coro__stack_cache *cache)
 {
-    struct cache *cache = arg;
-
     return_to_pool(cache->stacks, cache->count);
-    free(cache);
-    this_cache = NULL;
-}
-
-static void create_cache_key(void)
-{
-    cache_key_ready = pthread_key_create(&cache_key, free_cache) == 0;
-}
-
-static CORO_AT_LOAD void create_cache_key_at_load(void)
-{
-    pthread_once(&cache_key_once, create_cache_key);
-}
-
-/* The calling thread's cache, made on first use; NULL when it cannot be. */
-static struct cache *thread_cache(void)
-{
-    struct cache *cache = this_cache;
-
-    if (cache != NULL)
-        return cache;
-    pthread_once(&cache_key_once, create_cache_key);
-    if (!cache_key_ready)
-        return NULL;
-    cache = coro__fault_injected() ? NULL : malloc(sizeof *cache);
-    if (cache == NULL)
-        return NULL;
     cache->count = 0;
-    if (pthread_setspecific(cache_key, cache) != 0) {
-        free(cache);
-        return NULL;
-    }
-    this_cache = cache;
-    return cache;
+}
+
+/* The calling thread's cache, or NULL until it has a block. */
+static inline struct coro__stack_cache *this_cache(void)
+{
+    struct coro__thread_block *block = coro__thread_here()->block;
+
+    return block != NULL ? &block->stack_cache : NULL;
+}
+
+/* The calling thread's cache, made with its block on first use; NULL when
+ * it cannot be. */
+static struct coro__stack_cache *thread_cache(void)
+{
+    struct coro__thread_block *block = coro__thread_block();
+
+    return block != NULL ? &block->stack_cache : NULL;
 }
 
 /* Unmaps every spare slab, forgetting sizes left with none; returns
@@ -601,12 +558,11 @@ static bool unmap_spares(void)
  */
 static bool give_back_unused(void)
 {
-    struct cache *cache = this_cache;
+    struct coro__stack_cache *cache = this_cache();
     bool any = false;
 
     if (cache != NULL && cache->count > 0) {
-        return_to_pool(cache->stacks, cache->count);
-        cache->count = 0;
+        coro__stack_cache_drain(cache);
         any = true;
     }
     return unmap_spares() || any;
@@ -617,7 +573,7 @@ static bool give_back_unused(void)
  * that succeeds leaves it alone. */
 static CORO_NOINLINE int acquire_slowly(struct coro__stack *s, size_t usable)
 {
-    struct cache *cache = this_cache;
+    struct coro__stack_cache *cache = this_cache();
     int saved_errno = errno;
     int error;
 
@@ -643,12 +599,12 @@ static CORO_NOINLINE int acquire_slowly(struct coro__stack *s, size_t usable)
 int coro__stack_acquire(struct coro__stack *s, size_t size)
 {
     size_t page = page_size();
-    struct cache *cache = this_cache;
+    struct coro__stack_cache *cache = this_cache();
     size_t usable;
 
     if (size > SIZE_MAX - (page - 1))
         return ENOMEM;
-    usable = (size + page - 1) & ~(page - 1); /* a power of two */
+    usable = (size + page - 1) & ~(page - 1); /* a multiple of the page size */
     /* The warm path: the stack released last on this thread fits. */
     if (cache != NULL && cache->count > 0 && cache->stacks[cache->count - 1].size == usable) {
         *s = cache->stacks[--cache->count];
@@ -668,7 +624,7 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
 static CORO_NOINLINE void release_slowly(const struct coro__stack *s)
 {
     int saved_errno = errno;
-    struct cache *cache = thread_cache();
+    struct coro__stack_cache *cache = thread_cache();
 
     if (cache == NULL) {
         return_to_pool(s, 1);
@@ -690,7 +646,7 @@ static CORO_NOINLINE void release_slowly(const struct coro__stack *s)
 
 void coro__stack_release(const struct coro__stack *s)
 {
-    struct cache *cache = this_cache;
+    struct coro__stack_cache *cache = this_cache();
 
     if (s->lo == NULL)
         return;

@@ -19,6 +19,14 @@ struct coro__stack {
     unsigned valgrind_id; /* its registration with valgrind, while out of its slab */
 };
 
+/* A thread's stacks kept as they are, pages and all, for its next creates
+ * (in the thread's block: thread.h). */
+#define CORO__STACK_CACHE_SLOTS 16
+struct coro__stack_cache {
+    unsigned count;
+    struct coro__stack stacks[CORO__STACK_CACHE_SLOTS]; /* oldest first */
+};
+
 /*
  * Gives s a stack of at least size usable bytes (size rounded up to whole
  * pages), from the cache, the pool or a new slab. Returns 0, or ENOMEM:

@@ -1,0 +1,132 @@
+/*
+ * Per-thread state (thread.h): the record, its block, the key whose
+ * destructor gives both back, and the library's at-load and fork setups.
+ */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, sigaltstack */
+
+#include "thread.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "fault.h"
+
+_Thread_local struct coro__thread coro__this_thread CORO_TLS_MODEL;
+
+/* Static TLS is scarce in a dlopen()ed library: what is big goes in the
+ * block. */
+_Static_assert(sizeof(struct coro__thread) <= 32, "static TLS stays at 32 bytes or below");
+
+/* Big enough for the overflow handler; SIGSTKSZ is no longer a constant in
+ * glibc. */
+#define ALT_STACK_SIZE (64u * 1024u)
+
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static pthread_key_t exit_key;
+static bool exit_key_ready;
+
+static void give_back_alt_stack(struct coro__thread *t)
+{
+    stack_t disable = {.ss_flags = SS_DISABLE};
+    stack_t current;
+
+    /* Only undo what libcoro did: the thread may have replaced it. */
+    if (sigaltstack(NULL, &current) == 0 && current.ss_sp == t->alt_stack)
+        sigaltstack(&disable, NULL);
+    munmap(t->alt_stack, ALT_STACK_SIZE);
+    t->alt_stack = NULL;
+}
+
+/* The key's destructor: arg is the exiting thread's record, whose static
+ * TLS is still there while destructors run. */
+static void at_thread_exit(void *arg)
+{
+    struct coro__thread *t = arg;
+
+    if (t->block != NULL) {
+        coro__stack_cache_drain(&t->block->stack_cache);
+        free(t->block);
+        t->block = NULL;
+    }
+    if (t->alt_stack != NULL)
+        give_back_alt_stack(t);
+}
+
+static void setup(void)
+{
+    exit_key_ready = pthread_key_create(&exit_key, at_thread_exit) == 0;
+    /* Fails only for want of memory; then a fork() may copy the pool's
+     * lock held, as it did before the handlers. */
+    (void)pthread_atfork(coro__stack_pool_lock_for_fork, coro__stack_pool_unlock_in_parent,
+                         coro__stack_pool_unlock_in_child);
+}
+
+/* At load, where the compiler can: the setup is then done before any
+ * thread of the program can be halfway through it when another forks
+ * (glibc's pthread_once() survives that; TSan's does not, and the child
+ * waits for it forever). Else on first use, through the same once. */
+static CORO_AT_LOAD void setup_at_load(void)
+{
+    pthread_once(&setup_once, setup);
+}
+
+/* Has at_thread_exit() called for this thread; false if it cannot be. */
+static bool call_at_exit(struct coro__thread *t)
+{
+    pthread_once(&setup_once, setup);
+    if (!exit_key_ready)
+        return false;
+    return pthread_getspecific(exit_key) != NULL || pthread_setspecific(exit_key, t) == 0;
+}
+
+CORO_NOINLINE struct coro *coro__thread_running(void)
+{
+    return coro__this_thread.running;
+}
+
+CORO_NOINLINE void coro__thread_prepare(bool with_alt_stack)
+{
+    struct coro__thread *t = &coro__this_thread;
+    stack_t current, alt;
+
+    t->ready = true;
+    if (!with_alt_stack)
+        return;
+    if (sigaltstack(NULL, &current) != 0 || !(current.ss_flags & SS_DISABLE))
+        return; /* the thread has one already */
+    alt.ss_sp = mmap(NULL, ALT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (alt.ss_sp == MAP_FAILED)
+        return;
+    alt.ss_size = ALT_STACK_SIZE;
+    alt.ss_flags = 0;
+    if (!call_at_exit(t) || sigaltstack(&alt, NULL) != 0) {
+        munmap(alt.ss_sp, ALT_STACK_SIZE);
+        return;
+    }
+    t->alt_stack = alt.ss_sp;
+}
+
+CORO_NOINLINE struct coro__thread_block *coro__thread_block(void)
+{
+    struct coro__thread *t = &coro__this_thread;
+    size_t data_size = coro__context_thread_data_size();
+    size_t data_at = (sizeof(struct coro__thread_block) + alignof(max_align_t) - 1) &
+                     ~(alignof(max_align_t) - 1);
+    struct coro__thread_block *block;
+
+    if (t->block != NULL)
+        return t->block;
+    if (!call_at_exit(t))
+        return NULL;
+    /* Zeroed: an empty cache, and the backend's data as it expects. */
+    block = coro__fault_injected() ? NULL : calloc(1, data_at + data_size);
+    if (block == NULL)
+        return NULL;
+    block->context_data = data_size != 0 ? (char *)block + data_at : NULL;
+    t->block = block;
+    return block;
+}
