@@ -33,6 +33,7 @@ def _libcoro_gdb():
     CREATED, SUSPENDED, RUNNING, NORMAL, DEAD = range(5)
     MAX_REGISTERS = 14
     SCAN_PAGE = 4096  # the granularity of the scan of a core file's stacks
+    ZERO_PAGE = bytes(SCAN_PAGE)
 
     class CoroError(gdb.GdbError):
         pass
@@ -213,13 +214,24 @@ def _libcoro_gdb():
                 entries = os.pread(pages, 8 * count, 8 * first)
                 flags = struct.unpack("<%dQ" % (len(entries) // 8), entries)
                 return page_size * sum(1 for entry in flags if entry >> 62)
+            # The stack in one read where the core holds all of it (the
+            # pages the kernel left out read as zeros): a read per page
+            # made most of the time of a listing.
+            try:
+                data = read(self.stack_lo, self.stack_size)
+            except gdb.MemoryError:
+                data = None
             resident = 0
-            for start in range(self.stack_lo, self.stack_hi, SCAN_PAGE):
-                try:
-                    if read(start, SCAN_PAGE).strip(b"\0"):
-                        resident += SCAN_PAGE
-                except gdb.MemoryError:
-                    pass
+            for start in range(0, self.stack_size, SCAN_PAGE):
+                if data is not None:
+                    page = data[start:start + SCAN_PAGE]
+                else:
+                    try:
+                        page = read(self.stack_lo + start, SCAN_PAGE)
+                    except gdb.MemoryError:
+                        continue
+                if page != ZERO_PAGE:
+                    resident += SCAN_PAGE
             return resident
 
         def saved_registers(self, everyone):
