@@ -1,50 +1,12 @@
 /*
- * coro-bench: what libcoro's switches cost beside raw glibc swapcontext(),
- * which the default backend is built on, and beside two hand-written
- * register switches; and what a million suspended coroutines cost in memory.
- *
- * Method: each repetition (--reps) of a timed figure runs its series back to
- * back, so that the machine's noise hits them alike: the baseline, the fp
- * baseline if any, then libcoro. A series times --iterations operations with
- * clock_gettime(CLOCK_MONOTONIC), after an untimed warm-up of a tenth as
- * many, or of one turn round the figure's N contexts if that is more. A
- * figure is each series' median, in ns per operation. Every operation that
- * can fail is checked; the first failure ends the program with a message.
- *
- * Baselines wait in their switch on stacks of libcoro's default size, as a
- * suspended coroutine waits in coro_yield(). raw: makecontext(), entered and
- * left with swapcontext(). min: bench_min_switch (min_switch_<arch>.S), the
- * callee-saved registers (x86-64 rbp, rbx, r12-r15; AArch64 x19-x30, d8-d15)
- * and the stack pointer, nothing else: the least any stackful switch does.
- * fp: bench_fp_switch, the same and the FP control state (MXCSR and the x87
- * control word; FPCR): the least an ABI-complete switch does, as the asm
- * backend does. Both end as src/switch_<arch>.S do, never with ret.
- *
- * Figures (the NAME of --only and of the BENCH lines), in the order run:
- *   memory: 1000000 coroutines created and resumed to a coro_yield(), first,
- *     before other figures leave freed memory to reuse; per coroutine, the
- *     growth of VmRSS, VmPTE, their sum and VmSize (/proc/self/status) and
- *     the ns per create + first resume; then the VmRSS + VmPTE kept once all
- *     are destroyed.
- *   round_trip: coro_send() to a coroutine whose coro_yield() hands the value
- *     back, against a raw swapcontext() pair. round_trip_min: the same, the
- *     coroutine held in a local as the baselines' one context is, against a
- *     min pair and an fp pair.
- *   create_destroy: coro_create(fn, NULL, 0), coro_next() to the first
- *     coro_yield(), coro_destroy(), against one raw round trip.
- *     create_destroy_min: the same, against one min and one fp round trip.
- *   round_robin: round trips through N = 1, 1000, 1000000 coroutines in turn,
- *     going on where the last repetition stopped, against N raw contexts on
- *     stacks carved out of one mapping, a page below each (a guard page where
- *     the kernel has MADV_GUARD_INSTALL): never short of vm.max_map_count.
- * memory and round_robin create coroutines until coro_create() fails, and
- * report the N reached. Goals quoted: asm round trip no slower than it was;
- * create_destroy_min ratio at most 8 (asm), create_destroy at most 1.20
- * (ucontext); resident bytes per coroutine at most 4608 (asm), 5120
- * (ucontext); kept at most 64 MiB.
+ * coro-bench: what libcoro's switches cost beside raw glibc swapcontext()
+ * and two hand-written register switches (min, fp), and what a million
+ * suspended coroutines cost in memory. The method, the figures, the latest
+ * measurements and the goals: docs/benchmarks.md.
  *
  * Output: two '#' lines, then a line per figure as it is done (wrapped here;
- * no value has a space):
+ * no value has a space). NAME is memory, round_trip, round_trip_min,
+ * create_destroy, create_destroy_min or round_robin, in the order run:
  *   BENCH name=env backend=B cpu=MODEL_WITH_UNDERSCORES cpus=C
  *     guard_regions=yes|no max_map_count=M reps=R iterations=I
  *   BENCH name=memory n=N n_requested=N rss_bytes_per_coro=B
@@ -56,6 +18,8 @@
  *     (a _min figure, where CMake builds no min_switch_<arch>.S)
  * ratio = libcoro_ns / baseline_ns, fp_ratio = libcoro_ns / fp_ns; limit is
  * none when n_requested was reached, else the failed coro_create()'s error.
+ * memory and round_robin create coroutines until coro_create() fails, and
+ * report the N reached.
  *
  * Flags: --smoke (tiny counts, for the ctest: the figures mean nothing),
  * --reps N (default 11), --iterations N (default 100000), --only NAME. To
