@@ -1,14 +1,17 @@
 # The gdb extension (tools/libcoro-gdb.py) against tests/gdb_target.c, on
 # the live process (PART live) or on a core file of it (PART core):
-#   cmake -DGDB=gdb -DTARGET=gdb_target -DSCRIPT=libcoro-gdb.py -DWORK_DIR=dir
-#         -DPART=live|core [-DRUNNER=qemu-aarch64|-L|/] -P gdb_check.cmake
+#   cmake -DGDB=gdb -DTARGET=gdb_target -DSTRIPPED=gdb_stripped
+#         -DSCRIPT=libcoro-gdb.py -DWORK_DIR=dir -DPART=live|core
+#         [-DRUNNER=qemu-aarch64|-L|/] -P gdb_check.cmake
 # With RUNNER (an emulator and its arguments, `|`-separated), the target
 # runs under qemu-user: gdb (gdb-multiarch) debugs it through qemu's gdb
 # stub, and the core file is the one qemu writes.
 # `info coroutines` must list each coroutine with its state and body, and
-# `coroutine N` + bt show its frames in order. Where there is no gdb, or
-# the kernel puts core files out of reach, it says SKIPPED, which ctest
-# takes for a skip.
+# `coroutine N` + bt show its frames in order; with no live coroutine
+# (gdb_target none), say so, not fail; on the stripped program (STRIPPED,
+# the same built with -s), say why it finds no libcoro. Where there is no
+# gdb, or the kernel puts core files out of reach, it says SKIPPED, which
+# ctest takes for a skip.
 
 if(NOT GDB)
   message("SKIPPED: gdb not found; install gdb (gdb-multiarch to test a cross build) to test the gdb extension")
@@ -125,12 +128,14 @@ function(expect_frames what text expected absent)
       fail("${what}: bt should not hold ${name} (the thread's own frames); it has ${have}")
     endif()
   endforeach()
+  set(failures ${failures} PARENT_SCOPE)
 endfunction()
 
 function(expect what text pattern)
   if(NOT text MATCHES "${pattern}")
     fail("${what}: no match for ${pattern} in:\n${text}")
   endif()
+  set(failures ${failures} PARENT_SCOPE)
 endfunction()
 
 # Checks the sections of one run; `live` says whether it was the live
@@ -209,40 +214,122 @@ else()
   set(emulator "")
 endif()
 
-if(PART STREQUAL "live")
-  # Stopped at the breakpoint; then a step ends the coroutine's selection.
-  # A function called in the program leaves a selection in place, unless
-  # it moves the coroutine.
-  set(end_live "echo @@ calling\\n" "coroutine 1" "print (int)getpid()" "echo @@ called\\n" "bt"
-    "echo @@ moving\\n" "print (void *)coro_next(recursing)" "info coroutines"
-    "echo @@ moved\\n" "bt"
-    "echo @@ stepping\\n" "coroutine 1" "stepi" "echo @@ stepped\\n" "bt" "kill")
+# The programs with nothing to list: gdb_target none (no live coroutine:
+# `info coroutines` says so, as no error), and the stripped one.
+set(quiet "set pagination off" "set width 0" "set confirm off" "source ${SCRIPT}")
+set(none_commands ${quiet} "echo @@ list\\n" "info coroutines"
+  "echo @@ all\\n" "coroutine bt-all" "echo @@ end\\n")
+set(stripped_commands ${quiet} "echo @@ list\\n" "info coroutines" "echo @@ end\\n")
+
+function(check_none prefix)
+  expect("${prefix}: info coroutines, no live coroutine" "${${prefix}_list}" "^No coroutines\\.\n$")
+  expect("${prefix}: coroutine bt-all, no live coroutine" "${${prefix}_all}"
+    "^No suspended coroutines\\.\n$")
+  set(failures ${failures} PARENT_SCOPE)
+endfunction()
+
+function(check_stripped prefix)
+  expect("${prefix}: info coroutines, stripped" "${${prefix}_output}"
+    "No libcoro found: this program is stripped \\(`strip` removes the symbols")
+  if("${${prefix}_output}" MATCHES "\\(yet: ")
+    fail("${prefix}: info coroutines on the stripped program says 'yet':\n${${prefix}_output}")
+  endif()
+  set(failures ${failures} PARENT_SCOPE)
+endfunction()
+
+# gdb on program run with arguments (a word, or ""): the commands in the
+# list named before, the start, then ARGN once it has stopped, the output
+# matching stopped. Under RUNNER, through qemu's gdb stub, on a port of its
+# own: ctest may run other tests at the same time. gdb retries the
+# connection until qemu listens; a port already taken is tried again with
+# another.
+macro(run_live prefix program arguments stopped before)
   if(RUNNER)
-    # qemu's gdb stub on a port of its own: ctest may run other tests at
-    # the same time. gdb retries the connection until qemu listens; a port
-    # already taken is tried again with another.
     foreach(attempt 1 2 3)
       string(RANDOM LENGTH 4 ALPHABET 0123456789 port)
       math(EXPR port "20000 + ${port}")
-      set(runner ${emulator} -g ${port} ${TARGET})
-      run_gdb(live "file ${TARGET}" "target remote :${port}" "break stop_here" "continue"
-        ${commands} ${end_live})
-      if(live_output MATCHES "Breakpoint 1, stop_here")
+      set(runner ${emulator} -g ${port} ${program} ${arguments})
+      run_gdb(${prefix} "file ${program}" "target remote :${port}" ${${before}} "continue" ${ARGN})
+      if(${prefix}_output MATCHES "${stopped}")
         break()
       endif()
     endforeach()
   else()
     set(runner "")
-    run_gdb(live "file ${TARGET}" "break stop_here" "run" ${commands} ${end_live})
+    run_gdb(${prefix} "file ${program}" ${${before}} "run ${arguments}" ${ARGN})
   endif()
+  expect("${prefix}: the program stopped" "${${prefix}_output}" "${stopped}")
+endmacro()
+
+# A core file of program run with crash and arguments, in WORK_DIR/dir: its
+# path in the variable out, or "" and why in out_why.
+function(make_core dir program arguments out)
+  file(MAKE_DIRECTORY ${WORK_DIR}/${dir})
+  execute_process(COMMAND ${emulator} ${program} crash ${arguments}
+    WORKING_DIRECTORY ${WORK_DIR}/${dir}
+    RESULT_VARIABLE crashed OUTPUT_QUIET ERROR_QUIET TIMEOUT 120)
+  if(RUNNER)
+    file(GLOB cores ${WORK_DIR}/${dir}/qemu_*.core)
+  else()
+    file(GLOB cores ${WORK_DIR}/${dir}/core*)
+  endif()
+  list(LENGTH cores count)
+  if(count EQUAL 1)
+    set(${out} ${cores} PARENT_SCOPE)
+  else()
+    set(${out} "" PARENT_SCOPE)
+    set(${out}_why "the crash (${crashed}) of ${program} left ${count} core files \
+(core_pattern '${pattern}'; is the hard RLIMIT_CORE 0?)" PARENT_SCOPE)
+  endif()
+endfunction()
+
+if(PART STREQUAL "live")
+  # Stopped at the breakpoint; then a step ends the coroutine's selection.
+  # A function called in the program leaves a selection in place, unless
+  # it moves the coroutine: a fresh unwind (here after switching threads)
+  # or a bt then shows the thread's own stack, and says what happened.
+  set(end_live "echo @@ calling\\n" "coroutine 1" "print (int)getpid()" "echo @@ called\\n" "bt"
+    "coroutine outer" "print (int)getpid()" "echo @@ normal-called\\n" "bt"
+    "echo @@ moving\\n" "coroutine 1" "print (void *)coro_next(recursing)" "thread 2" "thread 1"
+    "echo @@ unwound\\n" "frame 1" "echo @@ moving-list\\n" "info coroutines"
+    "echo @@ moved\\n" "bt"
+    "echo @@ destroying\\n" "coroutine delegating" "print coro_destroy(delegating)"
+    "echo @@ destroyed\\n" "bt"
+    "echo @@ stepping\\n" "coroutine 1" "stepi" "echo @@ stepped\\n" "bt" "kill")
+  set(at_stop_here "break stop_here")
+  if(NOT RUNNER)
+    # And a core file from gdb's gcore, which lacks the coroutines' stacks.
+    list(PREPEND end_live "gcore ${WORK_DIR}/gcore.core")
+  endif()
+  run_live(live ${TARGET} "" "Breakpoint 1, stop_here" at_stop_here ${commands} ${end_live})
   check(live)
-  expect("live: the program ran to the breakpoint" "${live_output}" "Breakpoint 1, stop_here")
   expect_frames("live: stepping ends the selection" "${live_stepped}"
     "running_body;coro_main" "descend")
   expect_frames("live: a function call keeps the selection" "${live_called}"
     "descend;descend;descend;recursing_body" "stop_here")
+  expect_frames("live: a function call keeps a normal coroutine's selection"
+    "${live_normal-called}" "outer_body;coro_main" "stop_here;running_body")
+  expect("live: a fresh unwind after the coroutine ran" "${live_unwound}"
+    "^#1 +[^\n]* in running_body \\(")
+  expect("live: the coroutine ended" "${live_moving-list}"
+    "^<Coroutine 1 ended in a function gdb called: it is no longer selected>\n")
   expect_frames("live: resuming the coroutine ends the selection" "${live_moved}"
     "stop_here;running_body;coro_main" "descend")
+  expect("live: bt after the coroutine was destroyed" "${live_destroyed}"
+    "^<Coroutine 3 was destroyed by a function gdb called: it is no longer selected>\n")
+  expect_frames("live: bt after the coroutine was destroyed" "${live_destroyed}"
+    "stop_here;running_body;coro_main" "coro_yield_from;delegating_body")
+
+  set(nothing "")
+  run_live(none ${TARGET} none "Breakpoint 1, stop_here" at_stop_here ${none_commands} "kill")
+  check_none(none)
+  run_live(stripped ${STRIPPED} crash "SIGABRT" nothing ${stripped_commands} "kill")
+  check_stripped(stripped)
+  if(NOT RUNNER)
+    run_gdb(gcore "file ${TARGET}" "core-file ${WORK_DIR}/gcore.core" ${none_commands})
+    expect("gcore's core file: why no coroutine is found" "${gcore_output}"
+      "No coroutines found\\. If this is a core file that gdb's gcore wrote")
+  endif()
 elseif(PART STREQUAL "core")
   # A core file of the same program stopped by abort() in the same place:
   # the kernel's, or qemu's. (gdb's own gcore cannot save these stacks: its
@@ -258,22 +345,29 @@ elseif(PART STREQUAL "core")
       "not to the working directory")
     return()
   endif()
-  execute_process(COMMAND ${emulator} ${TARGET} crash WORKING_DIRECTORY ${WORK_DIR}
-    RESULT_VARIABLE crashed OUTPUT_QUIET ERROR_QUIET TIMEOUT 120)
-  if(RUNNER)
-    file(GLOB cores ${WORK_DIR}/qemu_*.core)
-  else()
-    file(GLOB cores ${WORK_DIR}/core*)
-  endif()
-  list(LENGTH cores count)
-  if(NOT count EQUAL 1)
-    message("SKIPPED: the crash (${crashed}) left ${count} core files "
-      "(core_pattern '${pattern}'; is the hard RLIMIT_CORE 0?)")
+  make_core(main ${TARGET} "" core_file)
+  if(NOT core_file)
+    message("SKIPPED: ${core_file_why}")
     return()
   endif()
-  run_gdb(core "file ${TARGET}" "core-file ${cores}" ${commands})
+  run_gdb(core "file ${TARGET}" "core-file ${core_file}" ${commands})
   check(core)
   expect("core: gdb read the core file" "${core_output}" "Core was generated by .*gdb_target crash")
+  # The others, where that one worked: each in a directory of its own.
+  make_core(none ${TARGET} none core_file)
+  if(NOT core_file)
+    fail("core_none: ${core_file_why}")
+  else()
+    run_gdb(core_none "file ${TARGET}" "core-file ${core_file}" ${none_commands})
+    check_none(core_none)
+  endif()
+  make_core(stripped ${STRIPPED} "" core_file)
+  if(NOT core_file)
+    fail("core_stripped: ${core_file_why}")
+  else()
+    run_gdb(core_stripped "file ${STRIPPED}" "core-file ${core_file}" ${stripped_commands})
+    check_stripped(core_stripped)
+  endif()
 else()
   message(FATAL_ERROR "PART is live or core, not '${PART}'")
 endif()

@@ -16,7 +16,8 @@
  * record and all: it must not be listed.
  * The coroutines are created in that order, so that gdb lists them so on
  * a fresh stack pool. With the argument `crash`, stop_here() aborts
- * instead, for a core file.
+ * instead, for a core file. With `none`, it stops with no live coroutine:
+ * only one that ran and was destroyed, its stack cached.
  */
 #include <coro.h>
 
@@ -162,10 +163,25 @@ static void allow_core(void)
 int main(int argc, char **argv)
 {
     pthread_t thread;
+    int none = 0;
 
-    crash = argc > 1 && strcmp(argv[1], "crash") == 0;
+    for (int i = 1; i < argc; i++) {
+        crash |= strcmp(argv[i], "crash") == 0;
+        none |= strcmp(argv[i], "none") == 0;
+    }
     if (crash)
         allow_core();
+    if (none) {
+        coro_t *gone = create(finished_body, NULL);
+
+        coro_next(gone);
+        if (coro_destroy(gone) != 0) {
+            fprintf(stderr, "coro_destroy failed\n");
+            return 1;
+        }
+        stop_here();
+        return 0;
+    }
     recursing = create(recursing_body, NULL);
     inner = create(inner_body, NULL);
     delegating = create(delegating_body, inner);

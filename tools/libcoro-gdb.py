@@ -27,6 +27,8 @@ def _libcoro_gdb():
 
     import gdb
     import gdb.unwinder
+    from gdb.FrameDecorator import FrameDecorator
+    from gdb.FrameIterator import FrameIterator
 
     DEBUG_VERSION = 1
     STATES = ("created", "suspended", "running", "normal", "dead")
@@ -84,6 +86,25 @@ def _libcoro_gdb():
         except (AttributeError, OSError, ValueError):
             return None, None
 
+    def program_stripped():
+        """Whether the program's file has no symbol table (.symtab), which
+        `strip` removes; None when it cannot be read."""
+        name = gdb.current_progspace().filename
+        try:
+            with open(name, "rb") as elf:
+                header = elf.read(64)
+                if header[:5] != b"\x7fELF\x02":
+                    return None
+                offset, = struct.unpack_from("<Q", header, 0x28)
+                size, count = struct.unpack_from("<HH", header, 0x3a)
+                elf.seek(offset)
+                sections = elf.read(size * count)
+        except (OSError, TypeError, struct.error):
+            return None
+        types = [struct.unpack_from("<I", sections, at + 4)[0]
+                 for at in range(0, len(sections) - size + 1, size)]
+        return bool(types) and 2 not in types  # SHT_SYMTAB
+
     def check_target():
         # Types from the registers and the architecture, not by name: names
         # depend on the current language (Rust has no `void`).
@@ -124,13 +145,14 @@ def _libcoro_gdb():
             self.can_walk = bool(self.registers) and self.register_offsets[0] >= 0
 
         def coroutines(self):
-            """Every live coroutine, slab by slab, slot by slot, and how
-            many slots could not be read."""
-            found, unreadable = [], 0
+            """Every live coroutine, slab by slab, slot by slot; how many
+            slots there are, and how many of them hold no record (could not
+            be read, or read as zeros)."""
+            found, slots, blank = [], 0, 0
             try:
                 slab = pointer(self.slabs_head)
             except gdb.MemoryError:
-                return found, 1
+                return found, 1, 1
             seen = set()
             while slab != 0 and slab not in seen:
                 seen.add(slab)
@@ -142,21 +164,23 @@ def _libcoro_gdb():
                     slot_count = struct.unpack("<I", read(size_class + self.class_slot_count, 4))[0]
                     following = pointer(slab + self.slab_next)
                 except gdb.MemoryError:
-                    unreadable += 1
-                    break
+                    return found, slots + 1, blank + 1
+                slots += slot_count
                 for slot in range(slot_count):
                     top = base + (slot + 1) * slot_size
                     try:
                         co = Coroutine(self, top - self.record_total)
                     except gdb.MemoryError:
-                        unreadable += 1
+                        blank += 1
                         continue
+                    if co.stack_lo == 0:
+                        blank += 1
                     # A live record names its own stack; a free slot reads
                     # as zeros, a destroyed coroutine's record has no fn.
                     if co.fn != 0 and co.stack_lo == top - usable and 0 <= co.status < len(STATES):
                         found.append(co)
                 slab = following
-            return found, unreadable
+            return found, slots, blank
 
         def saved_registers(self, context, saved):
             """The registers saved at a side of the context at address context."""
@@ -243,6 +267,7 @@ def _libcoro_gdb():
             if self.status == NORMAL:
                 for other in everyone:
                     if other.resumer == self.address and other.status in (RUNNING, NORMAL):
+                        self.resumed = other
                         return other.library.saved_registers(other.context,
                                                              other.library.saved_resumer)
             return None
@@ -286,15 +311,31 @@ def _libcoro_gdb():
             try:
                 gdb.parse_and_eval("coro_create")
             except gdb.error:
-                raise CoroError("No libcoro in this program (yet: a shared one loads at run).")
-            raise CoroError("libcoro is here but not its symbol coro__debug: a stripped "
-                            "program or libcoro, or a libcoro older than this script.")
-        everyone, unreadable = [], 0
+                pass
+            else:
+                raise CoroError("libcoro is here but not its symbol coro__debug: a stripped "
+                                "program or libcoro, or a libcoro older than this script.")
+            # A shared libcoro may be loaded later, but not in a core file.
+            later = "" if connection_type() == "core" else " (yet: a shared one loads at run)"
+            stripped = program_stripped()
+            if stripped is False:
+                raise CoroError("No libcoro in this program%s." % later)
+            # A static libcoro leaves no trace in a stripped program.
+            raise CoroError("No libcoro found: this program %s (`strip` removes the symbols "
+                            "libcoro-gdb needs), or has no libcoro%s."
+                            % ("is stripped" if stripped else "may be stripped",
+                               "" if stripped else later))
+        everyone, slots, blank = [], 0, 0
         for library in copies:
-            found, missed = library.coroutines()
+            found, more, missed = library.coroutines()
             everyone.extend(found)
-            unreadable += missed
-        if not everyone and (unreadable or connection_type() == "core"):
+            slots += more
+            blank += missed
+        # Stacks mapped, and in a core file not one record in them: gcore's
+        # core, which has them as zeros or not at all. (A program with no
+        # coroutine has no stacks mapped, or the records of destroyed ones
+        # in its cache; live, a spare slab may read all as zeros.)
+        if not everyone and slots and blank == slots and connection_type() == "core":
             raise CoroError("No coroutines found. If this is a core file that gdb's gcore "
                             "wrote, it lacks them: gcore cannot save stacks that have "
                             "guard regions (a core from the kernel has them).")
@@ -346,8 +387,13 @@ def _libcoro_gdb():
             self.thread_pc = thread_pc
             self.thread_sp = thread_sp
             # Set when a function gdb called in the program moved the
-            # coroutine: the selection ends at the next prompt or command.
-            self.stale = False
+            # coroutine, to what happened ("ran in", "ended in", "was
+            # destroyed by"):
+            # the selection ends at the next prompt, command or bt.
+            self.stale = None
+            # Whether gdb has selected again, after that call, the frame
+            # selected before it.
+            self.reselected = False
 
     # A second load keeps the first's selection.
     state = getattr(gdb, "_libcoro", {}).get("state", {"selection": None})
@@ -396,6 +442,14 @@ def _libcoro_gdb():
             selection = selection_here(pending_frame)
             if selection is None:
                 return None
+            if selection.stale:
+                # The first unwind after the call is gdb selecting again the
+                # frame selected before it, which must be there (see
+                # on_run_or_exit); any later one is the thread's own, not
+                # a walk of a stack the call freed or moved.
+                if selection.reselected:
+                    return None
+                selection.reselected = True
             names = selection.co.library.registers
             pc = pending_frame.read_register(names[0])
             # Below the coroutine's stack pointer: gdb wants each caller's
@@ -422,6 +476,12 @@ def _libcoro_gdb():
             selection = selection_here()
             if selection is None:
                 return frames
+            if selection.stale:
+                # bt right after a function gdb called moved the coroutine
+                # (a script runs no prompt in between): the thread's stack,
+                # from frames unwound again.
+                drop_stale(True)
+                return (FrameDecorator(frame) for frame in FrameIterator(gdb.newest_frame()))
             return (frame for frame in frames
                     if frame.inferior_frame().level() > selection.level
                     and frame.inferior_frame().pc() != 0)
@@ -561,10 +621,10 @@ def _libcoro_gdb():
         on, that thread is selected instead.
         `coroutine` alone goes back to the thread's own stack, as does
         running the program on, or a function gdb calls in the program
-        that resumes the coroutine (from the next prompt or command). `coroutine bt-all` prints the backtrace of
-        every suspended coroutine (and of every normal one: waiting in a
-        resume); what follows bt-all goes to bt, such as `full` or a frame
-        count.
+        that runs or destroys the coroutine (from the next prompt, command
+        or bt). `coroutine bt-all` prints the backtrace of every suspended
+        coroutine (and of every normal one: waiting in a resume); what
+        follows bt-all goes to bt, such as `full` or a frame count.
         Do not return, jump, finish, until or advance while a coroutine is
         selected (from any frame): gdb would apply it to the thread, with
         the coroutine's frames for the thread's callers. Run `coroutine`
@@ -633,14 +693,29 @@ def _libcoro_gdb():
             # gdb is about to select again the frame selected before the
             # call, which must still be there (gdb 13 fails an assertion
             # when it is not): the selection ends later, if the call moved
-            # the coroutine. Only memory is read here.
+            # the coroutine, and the unwinder shows it once more till then
+            # (for each call). Only memory is read here.
             try:
                 co = Coroutine(selection.co.library, selection.co.address)
-                moved = not (co.fn == selection.co.fn and co.status == selection.co.status
-                             == SUSPENDED and co.saved_registers([]) == selection.registers)
+                if co.fn != selection.co.fn:
+                    what = "was destroyed by"  # coro_destroy() clears fn
+                elif co.status == DEAD:
+                    what = "ended in"  # returned, or closed
+                else:
+                    # Where it stands, read again: in its own context, or
+                    # (normal) in that of the coroutine it resumed.
+                    resumed = getattr(selection.co, "resumed", None)
+                    others = [] if resumed is None else [Coroutine(resumed.library,
+                                                                   resumed.address)]
+                    if co.status != selection.co.status or \
+                            co.saved_registers(others) != selection.registers:
+                        what = "ran in"
+                    else:
+                        what = None
             except gdb.error:
-                moved = True
-            selection.stale = selection.stale or moved
+                what = "was destroyed by"  # its stack unmapped
+            selection.stale = what or selection.stale
+            selection.reselected = False
             return
         deselect(False)
 
@@ -648,8 +723,8 @@ def _libcoro_gdb():
         selection = state["selection"]
         if selection is not None and selection.stale:
             if announce:
-                gdb.write("[Coroutine %d ran in a function gdb called: it is no longer "
-                          "selected]\n" % selection.number)
+                gdb.write("[Coroutine %d %s a function gdb called: it is no longer "
+                          "selected]\n" % (selection.number, selection.stale))
             deselect(False)
 
     def on_prompt():
