@@ -98,14 +98,15 @@ enum coro_status {
  * its first resume. Nothing runs yet. stack_size 0 means
  * CORO_DEFAULT_STACK_SIZE; it is rounded up to whole pages. The stack has a
  * guard (16 KiB) below it, so an overflow faults instead of corrupting
- * memory. The coroutine's own record (112 bytes, and its saved context:
- * 144 bytes on the asm backend; on ucontext 1 KiB on x86-64 and 4.5 KiB on
- * AArch64) lives at the top of its stack and comes out of stack_size. A finished coroutine keeps its stack until coro_destroy().
+ * memory. The coroutine's own record and saved context live at the top of
+ * its stack and come out of stack_size (their sizes, by backend and
+ * architecture: docs/internals.md). A finished coroutine keeps its stack
+ * until coro_destroy().
  * Returns the coroutine, or NULL with errno EINVAL (fn is NULL, stack_size is
  * not 0 and below CORO_MIN_STACK_SIZE) or ENOMEM (no memory for the stack,
- * or no memory mapping for its guard: see README, Caveats; or, on a
- * thread's first create with the ucontext backend, no memory for the
- * context it copies new coroutines' contexts from).
+ * or no memory mapping for its guard: see docs/internals.md, Guard pages;
+ * or, on a thread's first create with the ucontext backend, no memory for
+ * the context it copies new coroutines' contexts from).
  * Callable anywhere, also from inside a coroutine.
  */
 CORO_API coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size);
@@ -133,7 +134,7 @@ CORO_API void *coro_send(coro_t *co, void *value);
  * Errors: EINVAL (co is NULL; a non-NULL value for a CORO_CREATED coroutine),
  * EBUSY (co is CORO_RUNNING or CORO_NORMAL, or is being delegated to),
  * ESRCH (co is CORO_DEAD). On error *out and co are unchanged. A resume
- * allocates nothing: the resumer waits in a slot of co's own.
+ * allocates nothing.
  */
 CORO_API int coro_resume(coro_t *co, void *value, void **out);
 
