@@ -293,7 +293,7 @@ if(PART STREQUAL "live")
     "echo @@ moving\\n" "coroutine 1" "print (void *)coro_next(recursing)" "thread 2" "thread 1"
     "echo @@ unwound\\n" "frame 1" "echo @@ moving-list\\n" "info coroutines"
     "echo @@ moved\\n" "bt"
-    "echo @@ destroying\\n" "coroutine delegating" "print coro_destroy(delegating)"
+    "echo @@ destroying\\n" "coroutine delegating" "print (int)coro_destroy(delegating)"
     "echo @@ destroyed\\n" "bt"
     "echo @@ stepping\\n" "coroutine 1" "stepi" "echo @@ stepped\\n" "bt" "kill")
   set(at_stop_here "break stop_here")
