@@ -213,6 +213,24 @@ static CORO_ALWAYS_INLINE void *suspend(struct coro *co, void *value)
     return coro__context_yield(context_of(co), value);
 }
 
+/* The calling thread's stack cache, or NULL while the thread has no block
+ * (thread.h). */
+static inline struct coro__stack_cache *stack_cache_here(void)
+{
+    struct coro__thread_block *block = coro__thread_here()->block;
+
+    return block != NULL ? &block->stack_cache : NULL;
+}
+
+/* The same from anywhere (after a switch too), the block made on first
+ * use; NULL when it cannot be: stacks then go straight to the pool. */
+static struct coro__stack_cache *stack_cache_made(void)
+{
+    struct coro__thread_block *block = coro__thread_block();
+
+    return block != NULL ? &block->stack_cache : NULL;
+}
+
 /* The coroutine and its context, at the top of its stack (as debug.h
  * tells debuggers). */
 static size_t record_bytes(void)
@@ -236,7 +254,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
         return fail(EINVAL);
     coro__overflow_watch_process(running_stack);
 
-    error = coro__stack_acquire(&stack, stack_size);
+    error = coro__stack_acquire(stack_cache_here(), &stack, stack_size);
     if (error != 0)
         return fail(error);
     /* At the top of the stack, which is page-aligned; the body's frames go
@@ -262,7 +280,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
     error = coro__context_make(context_of(co), stack.lo, stack.size - bookkeeping, coro_main, co);
     if (error != 0) {
         co->fn = NULL; /* not a coroutine, to a debugger */
-        coro__stack_release(&stack);
+        coro__stack_release(stack_cache_made(), &stack);
         return fail(error);
     }
     return co;
@@ -537,9 +555,8 @@ int coro_destroy(coro_t *co)
     co->fn = NULL;
     if (CORO_SANITIZER_FIBERS)
         coro__context_release(context_of(co));
-    if (co->cleanups != NULL)
-        free(co->cleanups);
-    coro__stack_release(&stack);
+    free(co->cleanups);
+    coro__stack_release(stack_cache_made(), &stack);
     return 0;
 }
 

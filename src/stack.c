@@ -5,7 +5,6 @@
 #include "debug.h"
 #include "fault.h"
 #include "sanitizer.h"
-#include "thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -64,8 +63,8 @@
 #define SPARE_BYTES ((size_t)64 << 20) /* empty slabs kept mapped, in all */
 #define GUARD_BYTES ((size_t)16 * 1024) /* rounded up to whole pages */
 
-/* Per thread (struct coro__stack_cache, in the thread's block): stacks kept
- * as they are, pages and all. Bounded in count, and a big stack keeps only
+/* Per thread (struct coro__stack_cache, which the caller keeps for the
+ * thread: thread.h): stacks kept as they are, pages and all. Bounded in count, and a big stack keeps only
  * its top CACHE_KEEP_BYTES resident while cached. */
 #define CACHE_SLOTS CORO__STACK_CACHE_SLOTS
 #define CACHE_FLUSH 8 /* stacks a full cache hands to the pool at once */
@@ -492,23 +491,6 @@ void coro__stack_cache_drain(struct coro__stack_cache *cache)
     cache->count = 0;
 }
 
-/* The calling thread's cache, or NULL until it has a block. */
-static inline struct coro__stack_cache *this_cache(void)
-{
-    struct coro__thread_block *block = coro__thread_here()->block;
-
-    return block != NULL ? &block->stack_cache : NULL;
-}
-
-/* The calling thread's cache, made with its block on first use; NULL when
- * it cannot be. */
-static struct coro__stack_cache *thread_cache(void)
-{
-    struct coro__thread_block *block = coro__thread_block();
-
-    return block != NULL ? &block->stack_cache : NULL;
-}
-
 /* Unmaps every spare slab, forgetting sizes left with none; returns
  * whether there was one. */
 static bool unmap_spares(void)
@@ -552,13 +534,12 @@ static bool unmap_spares(void)
 
 /*
  * After the pool failed for want of memory: gives back what libcoro itself
- * holds unused, the calling thread's cached stacks (each may keep a whole
- * slab mapped) and every spare slab. Returns whether anything went, and so
+ * holds unused, the calling thread's cached stacks (cache, if not NULL: each
+ * may keep a whole slab mapped) and every spare slab. Returns whether anything went, and so
  * whether trying again may succeed. Other threads' caches are theirs alone.
  */
-static bool give_back_unused(void)
+static bool give_back_unused(struct coro__stack_cache *cache)
 {
-    struct coro__stack_cache *cache = this_cache();
     bool any = false;
 
     if (cache != NULL && cache->count > 0) {
@@ -571,9 +552,9 @@ static bool give_back_unused(void)
 /* A stack of usable bytes from anywhere in the thread's cache, else from
  * the pool. The system calls on the way keep errno as it was: a create
  * that succeeds leaves it alone. */
-static CORO_NOINLINE int acquire_slowly(struct coro__stack *s, size_t usable)
+static CORO_NOINLINE int acquire_slowly(struct coro__stack_cache *cache, struct coro__stack *s,
+                                        size_t usable)
 {
-    struct coro__stack_cache *cache = this_cache();
     int saved_errno = errno;
     int error;
 
@@ -590,16 +571,15 @@ static CORO_NOINLINE int acquire_slowly(struct coro__stack *s, size_t usable)
     }
     error = take_from_pool(s, usable);
     /* A create must not fail for memory that only libcoro's caches hold. */
-    if (error == ENOMEM && give_back_unused())
+    if (error == ENOMEM && give_back_unused(cache))
         error = take_from_pool(s, usable);
     errno = saved_errno;
     return error;
 }
 
-int coro__stack_acquire(struct coro__stack *s, size_t size)
+int coro__stack_acquire(struct coro__stack_cache *cache, struct coro__stack *s, size_t size)
 {
     size_t page = page_size();
-    struct coro__stack_cache *cache = this_cache();
     size_t usable;
 
     if (size > SIZE_MAX - (page - 1))
@@ -609,7 +589,7 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
     if (cache != NULL && cache->count > 0 && cache->stacks[cache->count - 1].size == usable) {
         *s = cache->stacks[--cache->count];
     } else {
-        int error = acquire_slowly(s, usable);
+        int error = acquire_slowly(cache, s, usable);
 
         if (error != 0)
             return error;
@@ -621,10 +601,10 @@ int coro__stack_acquire(struct coro__stack *s, size_t size)
 
 /* Into a cache that is full, or yet to be made, or for a big stack: with
  * system calls, which keep errno as it was. */
-static CORO_NOINLINE void release_slowly(const struct coro__stack *s)
+static CORO_NOINLINE void release_slowly(struct coro__stack_cache *cache,
+                                         const struct coro__stack *s)
 {
     int saved_errno = errno;
-    struct coro__stack_cache *cache = thread_cache();
 
     if (cache == NULL) {
         return_to_pool(s, 1);
@@ -644,16 +624,15 @@ static CORO_NOINLINE void release_slowly(const struct coro__stack *s)
     errno = saved_errno;
 }
 
-void coro__stack_release(const struct coro__stack *s)
+void coro__stack_release(struct coro__stack_cache *cache, const struct coro__stack *s)
 {
-    struct coro__stack_cache *cache = this_cache();
 
     if (s->lo == NULL)
         return;
     if (cache != NULL && cache->count < CACHE_SLOTS && s->size <= CACHE_KEEP_BYTES)
         cache->stacks[cache->count++] = *s;
     else
-        release_slowly(s);
+        release_slowly(cache, s);
 }
 
 void coro__stack_counts(size_t *slots_out, size_t *slabs, size_t *sizes)

@@ -29,15 +29,27 @@ struct coro__stack_cache {
 
 /*
  * Gives s a stack of at least size usable bytes (size rounded up to whole
- * pages), from the cache, the pool or a new slab. Returns 0, or ENOMEM:
- * no memory, or no mapping for a guard.
+ * pages), from cache (the calling thread's, or NULL), the pool or a new
+ * slab. Returns 0, or ENOMEM: no memory, or no mapping for a guard, even
+ * after cache and the pool's spare slabs were given back.
  */
-int coro__stack_acquire(struct coro__stack *s, size_t size);
+int coro__stack_acquire(struct coro__stack_cache *cache, struct coro__stack *s, size_t size);
 
-/* Hands s back for reuse. s may be one that was never acquired (lo NULL).
- * The stack's memory may be gone when this returns, so s must not live
- * inside the stack it describes. */
-void coro__stack_release(const struct coro__stack *s);
+/* Hands s back for reuse, into cache (the calling thread's; NULL: straight
+ * to the pool). s may be one that was never acquired (lo NULL). The
+ * stack's memory may be gone when this returns, so s must not live inside
+ * the stack it describes. */
+void coro__stack_release(struct coro__stack_cache *cache, const struct coro__stack *s);
+
+/* At thread exit: the cache's stacks go back to the pool. */
+void coro__stack_cache_drain(struct coro__stack_cache *cache);
+
+/* Around fork() (pthread_atfork's three, installed by thread.c): the
+ * pool's lock, so that the child gets a pool no other thread was halfway
+ * through changing. */
+void coro__stack_pool_lock_for_fork(void);
+void coro__stack_pool_unlock_in_parent(void);
+void coro__stack_pool_unlock_in_child(void);
 
 /* Whether stacks are guarded by guard regions (MADV_GUARD_INSTALL, one
  * mapping per slab) rather than by mprotect (a mapping split per stack).

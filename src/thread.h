@@ -62,18 +62,6 @@ void coro__thread_prepare(bool with_alt_stack);
  * (no memory). */
 struct coro__thread_block *coro__thread_block(void);
 
-/*
- * What the other modules do at the hub's call, declared here so that they
- * include this header and it includes none of theirs.
- */
-
-/* stack.c: at thread exit, the cache's stacks go back to the pool. */
-void coro__stack_cache_drain(struct coro__stack_cache *cache);
-/* stack.c: around fork(), the pool's lock (pthread_atfork's three). */
-void coro__stack_pool_lock_for_fork(void);
-void coro__stack_pool_unlock_in_parent(void);
-void coro__stack_pool_unlock_in_child(void);
-
 /* The backend: bytes of its per-thread data (0: none), plain memory that
  * the block holds and frees with itself. */
 size_t coro__context_thread_data_size(void);
