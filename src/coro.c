@@ -65,7 +65,7 @@ struct coro {
 /* For debuggers: see debug.h. */
 CORO_KEEP const struct coro__debug coro__debug = {
     .version = CORO__DEBUG_VERSION,
-    .record_bytes = sizeof(struct coro),
+    .coro_bytes = sizeof(struct coro),
     .registers = CORO__DEBUG_REGISTERS,
     .stacks = &coro__debug_stacks,
     .context = &coro__debug_context,
@@ -240,7 +240,7 @@ static size_t record_bytes(void)
 
 coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
 {
-    size_t bookkeeping;
+    size_t record;
     struct coro__stack stack;
     struct coro *co;
     char *top;
@@ -259,9 +259,9 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
         return fail(error);
     /* At the top of the stack, which is page-aligned; the body's frames go
      * below. */
-    bookkeeping = record_bytes();
+    record = record_bytes();
     top = (char *)stack.lo + stack.size;
-    co = (struct coro *)(top - bookkeeping);
+    co = (struct coro *)(top - record);
     /* Field by field: a compound literal here becomes `rep stos`, whose
      * start-up cost was a fifth of a warm create. */
     co->fn = fn;
@@ -277,7 +277,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
     co->cleanup_capacity = 0;
     co->stack = stack;
     co->resumer = NULL;
-    error = coro__context_make(context_of(co), stack.lo, stack.size - bookkeeping, coro_main, co);
+    error = coro__context_make(context_of(co), stack.lo, stack.size - record, coro_main, co);
     if (error != 0) {
         co->fn = NULL; /* not a coroutine, to a debugger */
         coro__stack_release(stack_cache_made(), &stack);

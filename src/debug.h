@@ -74,10 +74,11 @@ struct coro__debug_stacks {
 };
 
 /* The root (coro.c): a coroutine's record ends at the top of its stack and
- * takes record_bytes + the context's size rounded up to 16. */
+ * takes its record_bytes: coro_bytes (struct coro) + the context's size
+ * rounded up to 16. */
 struct coro__debug {
     uint32_t version;
-    uint32_t record_bytes;
+    uint32_t coro_bytes;
     char registers[80]; /* CORO__DEBUG_REGISTERS */
     const struct coro__debug_stacks *stacks;
     const struct coro__debug_context *context;
@@ -85,6 +86,51 @@ struct coro__debug {
      * others are pointers or size_t. */
     uint16_t fn, arg, status, delegate, delegator, resumer, stack_lo, stack_size, context_at;
 };
+
+/*
+ * tools/libcoro-gdb.py reads these by byte offset (it has no debug
+ * information to go by), on 64-bit targets: each offset it reads is pinned
+ * here, and a change to any is a change of CORO__DEBUG_VERSION and of the
+ * script.
+ */
+#if UINTPTR_MAX == UINT64_MAX
+#include <stddef.h>
+#define CORO__DEBUG_AT(type, field, at)                                        \
+    _Static_assert(offsetof(struct type, field) == (at), "libcoro-gdb.py reads " #field " there")
+CORO__DEBUG_AT(coro__debug, version, 0);
+CORO__DEBUG_AT(coro__debug, coro_bytes, 4);
+CORO__DEBUG_AT(coro__debug, registers, 8);
+CORO__DEBUG_AT(coro__debug, stacks, 88);
+CORO__DEBUG_AT(coro__debug, context, 96);
+CORO__DEBUG_AT(coro__debug, fn, 104);
+CORO__DEBUG_AT(coro__debug, arg, 106);
+CORO__DEBUG_AT(coro__debug, status, 108);
+CORO__DEBUG_AT(coro__debug, delegate, 110);
+CORO__DEBUG_AT(coro__debug, delegator, 112);
+CORO__DEBUG_AT(coro__debug, resumer, 114);
+CORO__DEBUG_AT(coro__debug, stack_lo, 116);
+CORO__DEBUG_AT(coro__debug, stack_size, 118);
+CORO__DEBUG_AT(coro__debug, context_at, 120);
+_Static_assert(sizeof(struct coro__debug) <= 128, "libcoro-gdb.py reads 128 bytes of it");
+CORO__DEBUG_AT(coro__debug_stacks, slabs, 0);
+CORO__DEBUG_AT(coro__debug_stacks, slab_next, 8);
+CORO__DEBUG_AT(coro__debug_stacks, slab_base, 10);
+CORO__DEBUG_AT(coro__debug_stacks, slab_class, 12);
+CORO__DEBUG_AT(coro__debug_stacks, class_usable, 14);
+CORO__DEBUG_AT(coro__debug_stacks, class_slot_size, 16);
+CORO__DEBUG_AT(coro__debug_stacks, class_slot_count, 18);
+_Static_assert(sizeof(struct coro__debug_stacks) <= 24, "libcoro-gdb.py reads 24 bytes of it");
+CORO__DEBUG_AT(coro__debug_context, size, 0);
+CORO__DEBUG_AT(coro__debug_context, backend, 4);
+CORO__DEBUG_AT(coro__debug_context, self, 16);
+CORO__DEBUG_AT(coro__debug_context, resumer, 22);
+CORO__DEBUG_AT(coro__debug_context, registers, 28);
+CORO__DEBUG_AT(coro__debug_context, sp_adjust, 56);
+CORO__DEBUG_AT(coro__debug_context, stub_return, 58);
+_Static_assert(sizeof(struct coro__debug_context) <= 60, "libcoro-gdb.py reads 60 bytes of it");
+_Static_assert(sizeof(struct coro__debug_saved) == 6, "libcoro-gdb.py reads three uint16_t");
+#undef CORO__DEBUG_AT
+#endif
 
 extern const struct coro__debug_stacks coro__debug_stacks;
 extern const struct coro__debug_context coro__debug_context;

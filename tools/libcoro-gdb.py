@@ -118,7 +118,7 @@ def _libcoro_gdb():
         def __init__(self, address):
             root = read(address, 128)
             self.address = address
-            self.version, self.record_bytes = struct.unpack_from("<II", root, 0)
+            self.version, self.coro_bytes = struct.unpack_from("<II", root, 0)
             if self.version != DEBUG_VERSION:
                 raise CoroError("libcoro at %#x has debug layout version %d; this script reads %d."
                                 % (address, self.version, DEBUG_VERSION))
@@ -140,8 +140,8 @@ def _libcoro_gdb():
             self.saved_resumer = struct.unpack_from("<3H", context, 22)
             self.register_offsets = struct.unpack_from("<%dh" % MAX_REGISTERS, context, 28)
             self.sp_adjust, self.stub_return = struct.unpack_from("<Hh", context, 56)
-            # As coro.c's record_bytes(): the record, then the context.
-            self.record_total = self.record_bytes + ((context_size + 15) & ~15)
+            # As coro.c's record_bytes(): struct coro, then the context.
+            self.record_bytes = self.coro_bytes + ((context_size + 15) & ~15)
             self.can_walk = bool(self.registers) and self.register_offsets[0] >= 0
 
         def coroutines(self):
@@ -169,7 +169,7 @@ def _libcoro_gdb():
                 for slot in range(slot_count):
                     top = base + (slot + 1) * slot_size
                     try:
-                        co = Coroutine(self, top - self.record_total)
+                        co = Coroutine(self, top - self.record_bytes)
                     except gdb.MemoryError:
                         blank += 1
                         continue
@@ -205,7 +205,7 @@ def _libcoro_gdb():
         def __init__(self, library, address):
             self.library = library
             self.address = address
-            data = read(address, library.record_bytes)
+            data = read(address, library.coro_bytes)
             lib = library
 
             def word(at):
