@@ -58,9 +58,9 @@
  * without opening a pidfd: PIDFD_SELF_THREAD of recent kernels. */
 #define PIDFD_SELF_THREAD_ID (-10000)
 
-#define SLAB_TARGET_BYTES ((size_t)32 << 20)
+#define SLAB_TARGET_BYTES CORO__STACK_SLAB_BYTES
 #define SLAB_MAX_SLOTS 1000u /* its guards, plus the last one, in one IOV_MAX */
-#define SPARE_BYTES ((size_t)64 << 20) /* empty slabs kept mapped, in all */
+#define SPARE_BYTES CORO__STACK_SPARE_BYTES /* empty slabs kept mapped, in all */
 #define GUARD_BYTES ((size_t)16 * 1024) /* rounded up to whole pages */
 
 /* Per thread (struct coro__stack_cache, which the caller keeps for the

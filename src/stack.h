@@ -19,6 +19,11 @@ struct coro__stack {
     unsigned valgrind_id; /* its registration with valgrind, while out of its slab */
 };
 
+/* Stacks are carved from slabs of this many bytes; empty slabs kept
+ * mapped for reuse take at most CORO__STACK_SPARE_BYTES in all (stack.c). */
+#define CORO__STACK_SLAB_BYTES ((size_t)32 << 20)
+#define CORO__STACK_SPARE_BYTES ((size_t)64 << 20)
+
 /* A thread's stacks kept as they are, pages and all, for its next creates
  * (in the thread's block: thread.h). */
 #define CORO__STACK_CACHE_SLOTS 16

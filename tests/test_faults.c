@@ -16,18 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The hooks of src/fault.h, which this suite's copy of the library reads. */
-unsigned long coro__fault_countdown;
-/* What the countdown reads once a failure was injected (src/fault.h). */
-#define FAULT_FAILING ((unsigned long)-1)
-#ifdef CORO_TEST_MPROTECT_GUARDS
-bool coro__fault_mprotect_guards = true;
-#else
-bool coro__fault_mprotect_guards = false;
-#endif
-
-/* src/stack.h's, in this suite's copy of the library. */
-bool coro__stack_guard_regions(void);
+/* The test copy of the library's hooks and its stack allocator. */
+#include "fault.h"
+#include "stack.h"
 
 static void *counting_body(coro_t *co, void *arg)
 {
@@ -65,14 +56,14 @@ static unsigned long fail_each_create_step(size_t stack_size)
         co = coro_create(counting_body, INT_TO_PTR(1), stack_size);
         if (co != NULL) {
             /* No step was left to fail: the countdown did not run out. */
-            body_assert_true(coro__fault_countdown != FAULT_FAILING);
+            body_assert_true(coro__fault_countdown != CORO_FAULT_FAILING);
             coro__fault_countdown = 0;
             body_assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
             body_assert_int_equal(coro_destroy(co), 0);
             return step - 1;
         }
         body_assert_int_equal(errno, ENOMEM);
-        body_assert_true(coro__fault_countdown == FAULT_FAILING);
+        body_assert_true(coro__fault_countdown == CORO_FAULT_FAILING);
     }
 }
 
@@ -245,6 +236,9 @@ static void test_faults_map_limit_is_enomem(void **state)
 
     (void)state;
     assert_library_works(); /* the kind of guards is chosen by now */
+#ifdef CORO_TEST_MPROTECT_GUARDS
+    assert_false(coro__stack_guard_regions()); /* forced before the first coroutine */
+#endif
     if (coro__stack_guard_regions()) {
         printf("# guard regions: no mapping limit to reach\n");
         skip();
@@ -295,5 +289,8 @@ int main(void)
         body_checked_test(test_faults_map_limit_is_enomem),
     };
 
+#ifdef CORO_TEST_MPROTECT_GUARDS
+    coro__fault_mprotect_guards = true; /* before the first coroutine */
+#endif
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

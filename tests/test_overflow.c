@@ -21,9 +21,8 @@
 #include <unistd.h>
 
 #ifdef CORO_TEST_MPROTECT_GUARDS
-/* The hooks of src/fault.h in the test copy of the library. */
-unsigned long coro__fault_countdown;
-bool coro__fault_mprotect_guards = true;
+/* The test copy of the library, whose guards this suite sets. */
+#include "fault.h"
 #endif
 
 struct child_result {
@@ -454,5 +453,8 @@ int main(void)
     /* Before cmocka installs its own handlers for the tests' duration. */
     segv_default_at_start = sigaction(SIGSEGV, NULL, &at_start) == 0 &&
                             !(at_start.sa_flags & SA_SIGINFO) && at_start.sa_handler == SIG_DFL;
+#ifdef CORO_TEST_MPROTECT_GUARDS
+    coro__fault_mprotect_guards = true; /* before the first coroutine */
+#endif
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

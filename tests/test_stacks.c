@@ -14,18 +14,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The hooks of src/fault.h, and src/stack.h's counts, in the test copy. */
-unsigned long coro__fault_countdown;
-bool coro__fault_mprotect_guards = false;
-void coro__stack_counts(size_t *slots_out, size_t *slabs, size_t *sizes);
+/* The test copy of the library's hooks and its stack allocator. */
+#include "fault.h"
+#include "stack.h"
 
-/* What a thread may keep in its cache (src/stack.c's CACHE_SLOTS). */
-#define THREAD_CACHE_MAX 16
-/* Stacks of the default size in one slab (32 MiB of 80 KiB slots: the
- * stack and its 16 KiB guard). */
-#define DEFAULT_SLAB_STACKS 409
-/* Empty slabs kept mapped in all, in 32 MiB slabs (src/stack.c). */
-#define SPARE_SLABS 2
+/* What a thread may keep in its cache. */
+#define THREAD_CACHE_MAX CORO__STACK_CACHE_SLOTS
+/* Empty slabs kept mapped, in all. */
+#define SPARE_SLABS (CORO__STACK_SPARE_BYTES / CORO__STACK_SLAB_BYTES)
+
+/* Stacks of the default size in one slab: each slot is the stack and its
+ * guard. */
+static size_t default_slab_stacks(void)
+{
+    return CORO__STACK_SLAB_BYTES / (CORO_DEFAULT_STACK_SIZE + coro__stack_guard_size());
+}
 
 static size_t slots_out(void)
 {
@@ -114,7 +117,7 @@ static void test_stacks_follow_coroutines_across_threads(void **state)
  * next create; a stack in a thread's cache keeps its slab. */
 static void test_stacks_empty_slabs_are_unmapped(void **state)
 {
-    const size_t count = 4 * DEFAULT_SLAB_STACKS;
+    const size_t count = 4 * default_slab_stacks();
     coro_t **coros = calloc(count, sizeof *coros);
     struct batch b = {coros, count};
     size_t before = slabs_mapped(), peak;
