@@ -4,12 +4,15 @@
  * follow their coroutines across threads and come back whole; slabs with
  * nothing in use are unmapped.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+
 #include "bodies.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -267,8 +270,18 @@ static enum limited_verdict create_under_address_limit(void)
     struct rlimit limit = {used + ((size_t)256 << 20), used + ((size_t)256 << 20)};
     coro_t *co;
 
+    void *beyond;
+
     if (used == 0 || setrlimit(RLIMIT_AS, &limit) != 0)
         return LIMITED_NO_LIMIT;
+    /* Under an emulator (qemu-user maps guest memory out of a reservation
+     * of its own) the limit may not apply to what the program maps. */
+    beyond = mmap(NULL, (size_t)512 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                  0);
+    if (beyond != MAP_FAILED) {
+        munmap(beyond, (size_t)512 << 20);
+        return LIMITED_NO_LIMIT;
+    }
     for (size_t k = 0; k < 40; k++) {
         co = coro_create(yield_forever, NULL, CORO_MIN_STACK_SIZE + k * 4096);
         if (co == NULL) {
@@ -309,6 +322,10 @@ static void test_stacks_caches_give_way_to_a_create(void **state)
         _exit(create_under_address_limit());
     assert_int_equal(waitpid(child, &status, 0), child);
     assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == LIMITED_NO_LIMIT) {
+        printf("# no address-space limit that holds here (RLIMIT_AS)\n");
+        skip();
+    }
     assert_int_equal(WEXITSTATUS(status), LIMITED_OK);
 }
 
