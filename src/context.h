@@ -21,6 +21,10 @@ typedef struct coro__context coro__context;
 
 size_t coro__context_size(void);
 
+/* Bytes of per-thread data the backend keeps (0: none): plain memory, zeroed,
+ * held and freed with the thread's block (thread.h). */
+size_t coro__context_thread_data_size(void);
+
 /*
  * Prepares ctx so that its first resume runs entry(arg) on the stack
  * [stack_lo, stack_lo + stack_size). entry must never return: it leaves by

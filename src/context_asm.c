@@ -8,7 +8,6 @@
 #include "compiler.h"
 #include "debug.h"
 #include "sanitizer.h"
-#include "thread.h"
 
 #include <stdalign.h>
 #include <stddef.h>

@@ -85,12 +85,6 @@ static inline coro__context *context_of(struct coro *co)
     return (coro__context *)co->context;
 }
 
-/* The running coroutine, where code goes on after a switch (thread.h). */
-static struct coro *running_get(void)
-{
-    return coro__thread_running();
-}
-
 /* Readies the thread for coroutines (its alternate signal stack for the
  * overflow report), before the first one runs on it. */
 static CORO_NOINLINE void prepare_thread(void)
@@ -521,7 +515,7 @@ int coro_defer(coro_t *co, void (*fn)(void *), void *arg)
 {
     if (co == NULL || fn == NULL)
         return EINVAL;
-    if (co != running_get())
+    if (co != coro__thread_running())
         return EPERM;
     if (co->cleanup_count == co->cleanup_capacity) {
         size_t capacity = co->cleanup_capacity ? 2 * co->cleanup_capacity : 4;
@@ -567,7 +561,7 @@ enum coro_status coro_status(const coro_t *co)
 
 coro_t *coro_current(void)
 {
-    return running_get();
+    return coro__thread_running();
 }
 
 const char *coro_backend(void)

@@ -496,30 +496,22 @@ void coro__stack_cache_drain(struct coro__stack_cache *cache)
 static bool unmap_spares(void)
 {
     struct coro__slab *spares = NULL;
-    struct size_class **link;
     bool any = false;
 
     pthread_mutex_lock(&pool.lock);
-    for (link = &pool.classes; *link != NULL;) {
-        struct size_class *c = *link;
+    for (struct size_class *c = pool.classes, *next; c != NULL; c = next) {
+        struct coro__slab *slab = c->spare;
 
-        if (c->spare != NULL) {
-            struct coro__slab *slab = c->spare;
-
-            c->spare = NULL;
-            pool.spare_bytes -= slab->bytes;
-            forget_slab(slab);
-            slab->next = spares; /* off every other list now */
-            spares = slab;
-            c->slabs--;
-        }
-        if (c->slabs == 0) {
-            *link = c->next;
-            pool.class_count--;
-            free(c);
-        } else {
-            link = &c->next;
-        }
+        next = c->next;
+        if (slab == NULL)
+            continue;
+        c->spare = NULL;
+        pool.spare_bytes -= slab->bytes;
+        forget_slab(slab);
+        slab->next = spares; /* off every other list now */
+        spares = slab;
+        if (--c->slabs == 0)
+            forget_class(c);
     }
     pthread_mutex_unlock(&pool.lock);
     while (spares != NULL) {
@@ -535,8 +527,9 @@ static bool unmap_spares(void)
 /*
  * After the pool failed for want of memory: gives back what libcoro itself
  * holds unused, the calling thread's cached stacks (cache, if not NULL: each
- * may keep a whole slab mapped) and every spare slab. Returns whether anything went, and so
- * whether trying again may succeed. Other threads' caches are theirs alone.
+ * may keep a whole slab mapped) and every spare slab. Returns whether
+ * anything went, and so whether trying again may succeed. Other threads'
+ * caches are theirs alone.
  */
 static bool give_back_unused(struct coro__stack_cache *cache)
 {
@@ -626,7 +619,6 @@ static CORO_NOINLINE void release_slowly(struct coro__stack_cache *cache,
 
 void coro__stack_release(struct coro__stack_cache *cache, const struct coro__stack *s)
 {
-
     if (s->lo == NULL)
         return;
     if (cache != NULL && cache->count < CACHE_SLOTS && s->size <= CACHE_KEEP_BYTES)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "context.h"
 #include "fault.h"
 
 _Thread_local struct coro__thread coro__this_thread CORO_TLS_MODEL;

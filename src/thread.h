@@ -28,7 +28,7 @@ struct coro;
 /* What a thread keeps beyond its record, made on first use. */
 struct coro__thread_block {
     struct coro__stack_cache stack_cache; /* stack.c's; first, for the warm create */
-    void *context_data; /* the backend's, coro__context_thread_data_size() bytes, or NULL */
+    void *context_data; /* the backend's (context.h), or NULL */
 };
 
 struct coro__thread {
@@ -61,9 +61,5 @@ void coro__thread_prepare(bool with_alt_stack);
 /* The calling thread's block, made on first use; NULL when it cannot be
  * (no memory). */
 struct coro__thread_block *coro__thread_block(void);
-
-/* The backend: bytes of its per-thread data (0: none), plain memory that
- * the block holds and frees with itself. */
-size_t coro__context_thread_data_size(void);
 
 #endif /* CORO_THREAD_H */
