@@ -179,30 +179,33 @@ static void raw_round_trips(void *raw_set, long count)
 /* ---- min and fp: the register switches of min_switch_<arch>.S ---- */
 
 #if BENCH_HAVE_MIN_SWITCH
+#include "switch_frame.h"
+
 void bench_min_switch(void **save_sp, void *to_sp);
 void bench_fp_switch(void **save_sp, void *to_sp);
 void bench_min_start(void);
 
-/* A switch's first frame, in 8-byte words from the saved stack pointer (the
- * .S file has the layouts): bench_min_start calls the word at fn with the
- * word at arg; fp, unless -1, is the FP control state's word. */
+/* A switch's first frame, in bytes from the saved stack pointer: fp's is
+ * libcoro's (src/switch_frame.h); min's is that frame without its FP
+ * control state. bench_min_start calls the word at fn with the word at
+ * arg; fp, unless -1, is where the FP control state goes. */
 struct frame_layout {
-    int words, arg, fn, start, fp;
+    int size, arg, fn, start, fp;
 };
+#define MIN_AT(at)                                                             \
+    ((at) > CORO__FRAME_FP_STATE ? (at) - CORO__FRAME_FP_STATE_BYTES : (at))
+static const struct frame_layout
+    fp_frame = {CORO__FRAME_SIZE, CORO__FRAME_START_ARG, CORO__FRAME_START_FN, CORO__FRAME_PC,
+                CORO__FRAME_FP_STATE},
+    min_frame = {CORO__FRAME_SIZE - CORO__FRAME_FP_STATE_BYTES, MIN_AT(CORO__FRAME_START_ARG),
+                 MIN_AT(CORO__FRAME_START_FN), MIN_AT(CORO__FRAME_PC), -1};
 #if defined(__x86_64__)
-static const struct frame_layout min_frame = {7, 3, 2, 6, -1}, fp_frame = {8, 4, 3, 7, 0};
-/* The ABI's initial MXCSR 0x1f80 at +0 and x87 control word 0x037f at +4:
- * all exceptions masked, round to nearest, x87 extended precision. */
+/* The ABI's initial MXCSR 0x1f80 and x87 control word 0x037f: all
+ * exceptions masked, round to nearest, x87 extended precision. */
 static const uint64_t initial_fp_state = (uint64_t)0x037f << 32 | 0x1f80;
-/* After the last pop, bench_min_start runs with rsp % 16 == 0, so what it
- * calls starts with rsp % 16 == 8, as the ABI wants. */
-#define FIRST_FRAME_GAP 16
-#elif defined(__aarch64__)
-static const struct frame_layout min_frame = {20, 0, 1, 11, -1}, fp_frame = {22, 0, 1, 11, 20};
-static const uint64_t initial_fp_state = 0; /* FPCR: round to nearest, no traps */
-#define FIRST_FRAME_GAP 0 /* sp stays 16-byte aligned */
+_Static_assert(CORO__FRAME_MXCSR == 0 && CORO__FRAME_X87_CW == 4, "initial_fp_state's layout");
 #else
-#error "BENCH_HAVE_MIN_SWITCH is for x86-64 and AArch64 only"
+static const uint64_t initial_fp_state = 0; /* FPCR: round to nearest, no traps */
 #endif
 
 /* Saved stack pointers: the one every min or fp context switches back to,
@@ -226,6 +229,11 @@ static void *asm_main_sp, *min_sp, *fp_sp;
 ASM_BODY_AND_ROUND_TRIPS(min)
 ASM_BODY_AND_ROUND_TRIPS(fp)
 
+static void put_word(char *frame, int at, uint64_t word)
+{
+    memcpy(frame + at, &word, sizeof word);
+}
+
 /* A context on stack whose saved stack pointer is *sp: lays out a first
  * frame whose switch lands in body(sp), and makes one round trip, after
  * which the context waits in its first switch back. */
@@ -233,14 +241,14 @@ static struct series asm_open(void **sp, char *stack, const struct frame_layout 
                               void (*body)(void *), void (*round_trips)(void *, long))
 {
     uintptr_t top = ((uintptr_t)stack + STACK_SIZE) & ~(uintptr_t)15;
-    uint64_t *frame = (uint64_t *)(top - FIRST_FRAME_GAP) - layout->words;
+    char *frame = (char *)(top - CORO__FRAME_TOP_GAP) - layout->size;
 
-    memset(frame, 0, (size_t)layout->words * sizeof *frame + FIRST_FRAME_GAP);
-    frame[layout->arg] = (uintptr_t)sp;
-    frame[layout->fn] = (uintptr_t)body;
-    frame[layout->start] = (uintptr_t)bench_min_start;
+    memset(frame, 0, (size_t)layout->size + CORO__FRAME_TOP_GAP);
+    put_word(frame, layout->arg, (uintptr_t)sp);
+    put_word(frame, layout->fn, (uintptr_t)body);
+    put_word(frame, layout->start, (uintptr_t)bench_min_start);
     if (layout->fp >= 0)
-        frame[layout->fp] = initial_fp_state;
+        put_word(frame, layout->fp, initial_fp_state);
     *sp = frame;
     round_trips(sp, 1);
     return (struct series){round_trips, sp};

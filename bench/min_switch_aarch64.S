@@ -10,8 +10,8 @@
  *
  * void bench_fp_switch(void **save_sp, void *to_sp)
  *   The least an ABI-complete switch does: the same, and FPCR (callee-saved
- *   too), as libcoro's src/switch_aarch64.S. Frame at a saved stack
- *   pointer, 176 bytes: the 160 above, then +160 FPCR, +168 unused.
+ *   too), as libcoro's src/switch_aarch64.S, into the same frame
+ *   (src/switch_frame.h): the 160 above, then FPCR and 8 unused bytes.
  *
  * Both end as src/switch_aarch64.S does, with `br x30`, not `ret`: the
  * return predictor expects this call's own caller, which a switch never
@@ -22,6 +22,8 @@
  *   Where either switch lands in a context's first frame (coro_bench.c lays
  *   it out at a 16-byte aligned top): calls x20(x19), which never returns.
  */
+#include "switch_frame.h"
+
     .text
 
     .globl bench_min_switch
@@ -62,35 +64,35 @@ bench_min_switch:
     .type bench_fp_switch, %function
     .p2align 4
 bench_fp_switch:
-    sub sp, sp, #176
-    stp x19, x20, [sp, #0]
-    stp x21, x22, [sp, #16]
-    stp x23, x24, [sp, #32]
-    stp x25, x26, [sp, #48]
-    stp x27, x28, [sp, #64]
-    stp x29, x30, [sp, #80]
-    stp d8, d9, [sp, #96]
-    stp d10, d11, [sp, #112]
-    stp d12, d13, [sp, #128]
-    stp d14, d15, [sp, #144]
+    sub sp, sp, #CORO__FRAME_SIZE
+    stp x19, x20, [sp, #CORO__FRAME_X19]
+    stp x21, x22, [sp, #CORO__FRAME_X21]
+    stp x23, x24, [sp, #CORO__FRAME_X23]
+    stp x25, x26, [sp, #CORO__FRAME_X25]
+    stp x27, x28, [sp, #CORO__FRAME_X27]
+    stp x29, x30, [sp, #CORO__FRAME_X29]
+    stp d8, d9, [sp, #CORO__FRAME_D8]
+    stp d10, d11, [sp, #CORO__FRAME_D10]
+    stp d12, d13, [sp, #CORO__FRAME_D12]
+    stp d14, d15, [sp, #CORO__FRAME_D14]
     mrs x9, fpcr
-    str x9, [sp, #160]
+    str x9, [sp, #CORO__FRAME_FPCR]
     mov x9, sp
     str x9, [x0]
     mov sp, x1
-    ldr x9, [sp, #160]
+    ldr x9, [sp, #CORO__FRAME_FPCR]
     msr fpcr, x9
-    ldp x19, x20, [sp, #0]
-    ldp x21, x22, [sp, #16]
-    ldp x23, x24, [sp, #32]
-    ldp x25, x26, [sp, #48]
-    ldp x27, x28, [sp, #64]
-    ldp x29, x30, [sp, #80]
-    ldp d8, d9, [sp, #96]
-    ldp d10, d11, [sp, #112]
-    ldp d12, d13, [sp, #128]
-    ldp d14, d15, [sp, #144]
-    add sp, sp, #176
+    ldp x19, x20, [sp, #CORO__FRAME_X19]
+    ldp x21, x22, [sp, #CORO__FRAME_X21]
+    ldp x23, x24, [sp, #CORO__FRAME_X23]
+    ldp x25, x26, [sp, #CORO__FRAME_X25]
+    ldp x27, x28, [sp, #CORO__FRAME_X27]
+    ldp x29, x30, [sp, #CORO__FRAME_X29]
+    ldp d8, d9, [sp, #CORO__FRAME_D8]
+    ldp d10, d11, [sp, #CORO__FRAME_D10]
+    ldp d12, d13, [sp, #CORO__FRAME_D12]
+    ldp d14, d15, [sp, #CORO__FRAME_D14]
+    add sp, sp, #CORO__FRAME_SIZE
     br x30
     .size bench_fp_switch, .-bench_fp_switch
 

@@ -9,9 +9,8 @@
  *
  * void bench_fp_switch(void **save_sp, void *to_sp)
  *   The least an ABI-complete switch does: the same, and MXCSR and the x87
- *   control word (callee-saved too), as libcoro's src/switch_x86_64.S.
- *   Frame at a saved stack pointer, 64 bytes:
- *     +0 MXCSR (4)  +4 x87 control word (2)  +8 r15 ... +56 return address
+ *   control word (callee-saved too), as libcoro's src/switch_x86_64.S,
+ *   into the same frame (src/switch_frame.h).
  *
  * Both end as src/switch_x86_64.S does, `popq %rcx; jmpq *%rcx`, not with
  * `ret`: the return-stack predictor expects this call's own caller, which a
@@ -23,6 +22,8 @@
  *   it out, 16 bytes below a 16-byte aligned top, so that rsp % 16 == 0
  *   here): calls r13(r12), which never returns.
  */
+#include "switch_frame.h"
+
     .text
 
     .globl bench_min_switch
@@ -59,14 +60,14 @@ bench_fp_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
+    subq $CORO__FRAME_FP_STATE_BYTES, %rsp
+    stmxcsr CORO__FRAME_MXCSR(%rsp)
+    fnstcw CORO__FRAME_X87_CW(%rsp)
     movq %rsp, (%rdi)
     movq %rsi, %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    addq $8, %rsp
+    ldmxcsr CORO__FRAME_MXCSR(%rsp)
+    fldcw CORO__FRAME_X87_CW(%rsp)
+    addq $CORO__FRAME_FP_STATE_BYTES, %rsp
     popq %r15
     popq %r14
     popq %r13

@@ -8,6 +8,7 @@
 #include "compiler.h"
 #include "debug.h"
 #include "sanitizer.h"
+#include "switch_frame.h"
 
 #include <stdalign.h>
 #include <stddef.h>
@@ -52,52 +53,52 @@ static _Noreturn void start(struct coro__context *ctx)
     abort(); /* entry leaves by coro__context_return() */
 }
 
-/* The first frame coro__asm_switch() pops: see the layout in the .S file. */
-#if defined(__x86_64__)
-#define FRAME_SIZE 64
-#define TOP_GAP 16 /* coro__asm_start then runs on a 16-byte aligned stack */
-
-static void lay_first_frame(uint64_t *frame, struct coro__context *ctx)
-{
-    uint32_t mxcsr = 0x1f80;   /* the ABI's initial values: all exceptions */
-    uint16_t x87_cw = 0x037f;  /* masked, round to nearest, x87 extended */
-
-    memcpy((char *)frame, &mxcsr, sizeof mxcsr);
-    memcpy((char *)frame + 4, &x87_cw, sizeof x87_cw);
-    frame[3] = (uint64_t)(uintptr_t)start;    /* r13 */
-    frame[4] = (uint64_t)(uintptr_t)ctx;      /* r12 */
-    frame[7] = (uint64_t)(uintptr_t)coro__asm_start;
-}
-#elif defined(__aarch64__)
-#define FRAME_SIZE 176
-#define TOP_GAP 0
-
-static void lay_first_frame(uint64_t *frame, struct coro__context *ctx)
-{
-    frame[0] = (uint64_t)(uintptr_t)ctx;      /* x19 */
-    frame[1] = (uint64_t)(uintptr_t)start;    /* x20 */
-    frame[11] = (uint64_t)(uintptr_t)coro__asm_start; /* x30 */
-    /* FPCR 0: round to nearest, no traps, as a new thread starts. */
-}
-#else
+#if !defined(__x86_64__) && !defined(__aarch64__)
 #error "CORO_BACKEND=asm supports x86-64 and AArch64; use the ucontext backend elsewhere"
 #endif
 
+static void put_word(char *frame, unsigned at, uint64_t word)
+{
+    memcpy(frame + at, &word, sizeof word);
+}
+
+/* The first frame coro__asm_switch() pops (switch_frame.h): FP control
+ * state as a new thread starts it, all exceptions masked and round to
+ * nearest (on x86-64 the ABI's MXCSR 0x1f80 and x87 control word 0x037f,
+ * extended precision; on AArch64 FPCR 0). */
+static void lay_first_frame(char *frame, struct coro__context *ctx)
+{
+#if defined(__x86_64__)
+    uint32_t mxcsr = 0x1f80;
+    uint16_t x87_cw = 0x037f;
+
+    memcpy(frame + CORO__FRAME_MXCSR, &mxcsr, sizeof mxcsr);
+    memcpy(frame + CORO__FRAME_X87_CW, &x87_cw, sizeof x87_cw);
+#endif
+    put_word(frame, CORO__FRAME_START_ARG, (uint64_t)(uintptr_t)ctx);
+    put_word(frame, CORO__FRAME_START_FN, (uint64_t)(uintptr_t)start);
+    put_word(frame, CORO__FRAME_PC, (uint64_t)(uintptr_t)coro__asm_start);
+}
+
 /* For debuggers (debug.h): a switched-out side's registers are in the
- * frame its stack pointer was saved at, laid out as the .S file says. */
+ * frame its stack pointer was saved at. */
 CORO_KEEP const struct coro__debug_context coro__debug_context = {
     .size = sizeof(struct coro__context),
     .backend = "asm",
     .self = {.offset = offsetof(struct coro__context, sp), .indirect = 1},
     .resumer = {.offset = offsetof(struct coro__context, resumer_sp), .indirect = 1},
+    /* In CORO__DEBUG_REGISTERS order; the stack pointer is the frame's
+     * address plus sp_adjust. */
 #if defined(__x86_64__)
-    /* rip rsp rbp rbx r12 r13 r14 r15 */
-    .registers = {56, -1, 48, 40, 32, 24, 16, 8},
+    .registers = {CORO__FRAME_PC, -1, CORO__FRAME_RBP, CORO__FRAME_RBX, CORO__FRAME_R12,
+                  CORO__FRAME_R13, CORO__FRAME_R14, CORO__FRAME_R15},
 #else
-    /* pc (the x30 branched to) sp x19-x30 */
-    .registers = {88, -1, 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88},
+    .registers = {CORO__FRAME_PC, -1, CORO__FRAME_X19, CORO__FRAME_X20, CORO__FRAME_X21,
+                  CORO__FRAME_X22, CORO__FRAME_X23, CORO__FRAME_X24, CORO__FRAME_X25,
+                  CORO__FRAME_X26, CORO__FRAME_X27, CORO__FRAME_X28, CORO__FRAME_X29,
+                  CORO__FRAME_X30},
 #endif
-    .sp_adjust = FRAME_SIZE,
+    .sp_adjust = CORO__FRAME_SIZE,
     .stub_return = -1,
 };
 
@@ -105,9 +106,9 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
                        void (*entry)(void *), void *arg)
 {
     uintptr_t top = ((uintptr_t)stack_lo + stack_size) & ~(uintptr_t)15;
-    uint64_t *frame = (uint64_t *)(top - TOP_GAP - FRAME_SIZE);
+    char *frame = (char *)(top - CORO__FRAME_TOP_GAP - CORO__FRAME_SIZE);
 
-    memset(frame, 0, FRAME_SIZE + TOP_GAP);
+    memset(frame, 0, CORO__FRAME_SIZE + CORO__FRAME_TOP_GAP);
     lay_first_frame(frame, ctx);
     ctx->sp = frame;
     ctx->resumer_sp = NULL;

@@ -11,13 +11,16 @@
  *   not NULL, fn(value) is called first on the new stack, below the saved
  *   frame, and its result is what the pending switch there returns.
  *
- * Frame at a saved stack pointer, 176 bytes, 16-byte aligned:
- *   +0 x19 x20  +16 x21 x22  +32 x23 x24  +48 x25 x26  +64 x27 x28
- *   +80 x29 x30  +96 d8 d9  +112 d10 d11  +128 d12 d13  +144 d14 d15
- *   +160 FPCR  +168 unused
- * context_asm.c lays out the same frame for a context's first switch, with
- * x19 = its argument, x20 = the function to call, and x30 coro__asm_start.
+ * The frame at a saved stack pointer is switch_frame.h's; the assembler
+ * checks that each pair below is stored as it says. context_asm.c lays out
+ * the same frame for a context's first switch.
  */
+#include "switch_frame.h"
+
+.if CORO__FRAME_X20 != CORO__FRAME_X19 + 8 || CORO__FRAME_X22 != CORO__FRAME_X21 + 8 || CORO__FRAME_X24 != CORO__FRAME_X23 + 8 || CORO__FRAME_X26 != CORO__FRAME_X25 + 8 || CORO__FRAME_X28 != CORO__FRAME_X27 + 8 || CORO__FRAME_X30 != CORO__FRAME_X29 + 8 || CORO__FRAME_SIZE % 16 != 0
+    .error "switch_frame.h's frame is not the pairs coro__asm_switch stores"
+.endif
+
     .text
 
     .globl coro__asm_switch
@@ -25,41 +28,41 @@
     .type coro__asm_switch, %function
     .p2align 6 /* a cache line of its own: see CORO_HOT_ENTRY */
 coro__asm_switch:
-    sub sp, sp, #176
-    stp x19, x20, [sp, #0]
-    stp x21, x22, [sp, #16]
-    stp x23, x24, [sp, #32]
-    stp x25, x26, [sp, #48]
-    stp x27, x28, [sp, #64]
-    stp x29, x30, [sp, #80]
-    stp d8, d9, [sp, #96]
-    stp d10, d11, [sp, #112]
-    stp d12, d13, [sp, #128]
-    stp d14, d15, [sp, #144]
+    sub sp, sp, #CORO__FRAME_SIZE
+    stp x19, x20, [sp, #CORO__FRAME_X19]
+    stp x21, x22, [sp, #CORO__FRAME_X21]
+    stp x23, x24, [sp, #CORO__FRAME_X23]
+    stp x25, x26, [sp, #CORO__FRAME_X25]
+    stp x27, x28, [sp, #CORO__FRAME_X27]
+    stp x29, x30, [sp, #CORO__FRAME_X29]
+    stp d8, d9, [sp, #CORO__FRAME_D8]
+    stp d10, d11, [sp, #CORO__FRAME_D10]
+    stp d12, d13, [sp, #CORO__FRAME_D12]
+    stp d14, d15, [sp, #CORO__FRAME_D14]
     mrs x9, fpcr
-    str x9, [sp, #160]
+    str x9, [sp, #CORO__FRAME_FPCR]
     mov x9, sp
     str x9, [x0]
 
     ldr x9, [x1]
     mov sp, x9
 .Lrestore:
-    ldr x9, [sp, #160]
+    ldr x9, [sp, #CORO__FRAME_FPCR]
     msr fpcr, x9
     mov x0, x3
     cbnz x2, .Lontop
 .Lload:
-    ldp x19, x20, [sp, #0]
-    ldp x21, x22, [sp, #16]
-    ldp x23, x24, [sp, #32]
-    ldp x25, x26, [sp, #48]
-    ldp x27, x28, [sp, #64]
-    ldp x29, x30, [sp, #80]
-    ldp d8, d9, [sp, #96]
-    ldp d10, d11, [sp, #112]
-    ldp d12, d13, [sp, #128]
-    ldp d14, d15, [sp, #144]
-    add sp, sp, #176
+    ldp x19, x20, [sp, #CORO__FRAME_X19]
+    ldp x21, x22, [sp, #CORO__FRAME_X21]
+    ldp x23, x24, [sp, #CORO__FRAME_X23]
+    ldp x25, x26, [sp, #CORO__FRAME_X25]
+    ldp x27, x28, [sp, #CORO__FRAME_X27]
+    ldp x29, x30, [sp, #CORO__FRAME_X29]
+    ldp d8, d9, [sp, #CORO__FRAME_D8]
+    ldp d10, d11, [sp, #CORO__FRAME_D10]
+    ldp d12, d13, [sp, #CORO__FRAME_D12]
+    ldp d14, d15, [sp, #CORO__FRAME_D14]
+    add sp, sp, #CORO__FRAME_SIZE
     br x30
 
 /* sp is 16-byte aligned, as always; x30 is loaded after the call. */

@@ -14,13 +14,16 @@
  *   reached by tail calls only (coro_send(), coro_yield()), the popped
  *   address is the call site in user code, and no `ret` is out of step.
  *
- * Frame at a saved stack pointer, 64 bytes, 16-byte aligned:
- *   +0 MXCSR (4)  +4 x87 control word (2)  +8 r15  +16 r14  +24 r13
- *   +32 r12  +40 rbx  +48 rbp  +56 return address
- * context_asm.c lays out the same frame for a context's first switch, with
- * r12 = its argument, r13 = the function to call, and the return address
- * coro__asm_start.
+ * The frame at a saved stack pointer is switch_frame.h's: the pushes below
+ * make it, and the assembler checks that the two agree. context_asm.c lays
+ * out the same frame for a context's first switch.
  */
+#include "switch_frame.h"
+
+.if CORO__FRAME_SIZE != CORO__FRAME_PC + 8 || CORO__FRAME_RBP != CORO__FRAME_PC - 8 || CORO__FRAME_RBX != CORO__FRAME_RBP - 8 || CORO__FRAME_R12 != CORO__FRAME_RBX - 8 || CORO__FRAME_R13 != CORO__FRAME_R12 - 8 || CORO__FRAME_R14 != CORO__FRAME_R13 - 8 || CORO__FRAME_R15 != CORO__FRAME_R14 - 8 || CORO__FRAME_FP_STATE != 0 || CORO__FRAME_R15 != CORO__FRAME_FP_STATE_BYTES
+    .error "the pushes of coro__asm_switch do not make switch_frame.h's frame"
+.endif
+
     .text
 
     .globl coro__asm_switch
@@ -34,20 +37,20 @@ coro__asm_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
+    subq $CORO__FRAME_FP_STATE_BYTES, %rsp
+    stmxcsr CORO__FRAME_MXCSR(%rsp)
+    fnstcw CORO__FRAME_X87_CW(%rsp)
     movq %rsp, (%rdi)
 
     movq (%rsi), %rsp
 .Lrestore:
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
+    ldmxcsr CORO__FRAME_MXCSR(%rsp)
+    fldcw CORO__FRAME_X87_CW(%rsp)
     movq %rcx, %rax
     testq %rdx, %rdx
     jnz .Lontop
 .Lpop:
-    addq $8, %rsp
+    addq $CORO__FRAME_FP_STATE_BYTES, %rsp
     popq %r15
     popq %r14
     popq %r13
