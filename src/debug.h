@@ -7,7 +7,7 @@
  * that a process holds.
  *
  * Finding them costs the running program nothing: live coroutines are the
- * records at the top of the slots of the slabs stack.c has mapped (a slab
+ * records at the top of the slots of the slabs pool.c has mapped (a slab
  * list it keeps under its lock when it maps or unmaps one), and a record
  * is live while its fn is not NULL (coro_destroy() clears it before the
  * stack goes back to a cache or a slab; a slot never used reads as zeros).
@@ -61,7 +61,7 @@ struct coro__debug_context {
     int16_t stub_return;
 };
 
-/* Stack memory (stack.c): a list of the mapped slabs, each slot of which
+/* Stack memory (pool.c): a list of the mapped slabs, each slot of which
  * is a guard and then a stack of `usable` bytes. */
 struct coro__debug_stacks {
     const void *const *slabs; /* the first mapped slab, or NULL */

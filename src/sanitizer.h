@@ -2,7 +2,7 @@
  * What AddressSanitizer, ThreadSanitizer and valgrind must be told so that
  * they follow a coroutine switch and see stacks for what they are. Each
  * hook compiles to nothing unless the build has the tool: the backends (for
- * switches) and stack.c (for stack memory) call them unconditionally and
+ * switches) and pool.c (for stack memory) call them unconditionally and
  * grow no #ifdef of their own.
  */
 #ifndef CORO_SANITIZER_H

@@ -14,6 +14,7 @@
 
 #include "context.h"
 #include "fault.h"
+#include "pool.h"
 
 _Thread_local struct coro__thread coro__this_thread CORO_TLS_MODEL;
 
@@ -61,8 +62,8 @@ static void setup(void)
     exit_key_ready = pthread_key_create(&exit_key, at_thread_exit) == 0;
     /* Fails only for want of memory; then a fork() may copy the pool's
      * lock held, as it did before the handlers. */
-    (void)pthread_atfork(coro__stack_pool_lock_for_fork, coro__stack_pool_unlock_in_parent,
-                         coro__stack_pool_unlock_in_child);
+    (void)pthread_atfork(coro__pool_lock_for_fork, coro__pool_unlock_in_parent,
+                         coro__pool_unlock_in_child);
 }
 
 /* At load, where the compiler can: the setup is then done before any

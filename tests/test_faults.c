@@ -18,7 +18,7 @@
 
 /* The test copy of the library's hooks and its stack allocator. */
 #include "fault.h"
-#include "stack.h"
+#include "pool.h"
 
 static void *counting_body(coro_t *co, void *arg)
 {
@@ -237,9 +237,9 @@ static void test_faults_map_limit_is_enomem(void **state)
     (void)state;
     assert_library_works(); /* the kind of guards is chosen by now */
 #ifdef CORO_TEST_MPROTECT_GUARDS
-    assert_false(coro__stack_guard_regions()); /* forced before the first coroutine */
+    assert_false(coro__pool_guard_regions()); /* forced before the first coroutine */
 #endif
-    if (coro__stack_guard_regions()) {
+    if (coro__pool_guard_regions()) {
         printf("# guard regions: no mapping limit to reach\n");
         skip();
     }

@@ -1,6 +1,6 @@
 /*
  * Where stacks go: a thread's cache, the shared pool and the slabs, seen
- * through src/stack.c's counts in the test copy of the library. Stacks
+ * through src/pool.c's counts in the test copy of the library. Stacks
  * follow their coroutines across threads and come back whole; slabs with
  * nothing in use are unmapped.
  */
@@ -19,25 +19,26 @@
 
 /* The test copy of the library's hooks and its stack allocator. */
 #include "fault.h"
+#include "pool.h"
 #include "stack.h"
 
 /* What a thread may keep in its cache. */
 #define THREAD_CACHE_MAX CORO__STACK_CACHE_SLOTS
 /* Empty slabs kept mapped, in all. */
-#define SPARE_SLABS (CORO__STACK_SPARE_BYTES / CORO__STACK_SLAB_BYTES)
+#define SPARE_SLABS (CORO__POOL_SPARE_BYTES / CORO__POOL_SLAB_BYTES)
 
 /* Stacks of the default size in one slab: each slot is the stack and its
  * guard. */
 static size_t default_slab_stacks(void)
 {
-    return CORO__STACK_SLAB_BYTES / (CORO_DEFAULT_STACK_SIZE + coro__stack_guard_size());
+    return CORO__POOL_SLAB_BYTES / (CORO_DEFAULT_STACK_SIZE + coro__stack_guard_size());
 }
 
 static size_t slots_out(void)
 {
     size_t out, slabs, sizes;
 
-    coro__stack_counts(&out, &slabs, &sizes);
+    coro__pool_counts(&out, &slabs, &sizes);
     return out;
 }
 
@@ -45,7 +46,7 @@ static size_t slabs_mapped(void)
 {
     size_t out, slabs, sizes;
 
-    coro__stack_counts(&out, &slabs, &sizes);
+    coro__pool_counts(&out, &slabs, &sizes);
     return slabs;
 }
 
@@ -53,7 +54,7 @@ static size_t sizes_known(void)
 {
     size_t out, slabs, sizes;
 
-    coro__stack_counts(&out, &slabs, &sizes);
+    coro__pool_counts(&out, &slabs, &sizes);
     return sizes;
 }
 

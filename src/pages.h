@@ -1,0 +1,53 @@
+/*
+ * The system calls that stack memory is made of: mapping, dropping pages,
+ * guards. Everything pool.c and stack.c ask of the operating system goes
+ * through here, so that a port to another system replaces this file.
+ */
+#ifndef CORO_PAGES_H
+#define CORO_PAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The system's page size, read once. */
+size_t coro__page_size(void);
+
+/* bytes of fresh zeroed memory, readable and writable, committed only as it
+ * is touched, a page at a time (never a huge page); or NULL. */
+void *coro__pages_map(size_t bytes);
+void coro__pages_unmap(void *at, size_t bytes);
+
+struct coro__pages_range {
+    void *at;
+    size_t bytes;
+};
+
+/* Gives the memory of each range back: it reads as zeros when next
+ * touched. Best effort: where the system refuses, the pages stay. */
+void coro__pages_drop(const struct coro__pages_range *ranges, size_t count);
+
+/*
+ * Guards, pages that fault when touched, come in two kinds. Guard regions
+ * (Linux 6.13 and later, MADV_GUARD_INSTALL) do not split a mapping, so a
+ * mapping costs one map entry however many guards it holds, and are
+ * installed when it is mapped. Elsewhere a guard is a PROT_NONE page
+ * (mprotect), which splits the mapping, and the kernel's limit on map
+ * entries (vm.max_map_count) caps how many there can be.
+ */
+enum coro__guard_kind { CORO__GUARDS_UNKNOWN, CORO__GUARDS_REGIONS, CORO__GUARDS_MPROTECT };
+
+/* Which kind this process uses, decided on the first call by trying a guard
+ * region on a page of its own (UNKNOWN only where that page could not be
+ * mapped, to be tried again). */
+enum coro__guard_kind coro__pages_guard_kind(void);
+
+/* Guard regions of guard_bytes at first, first + stride, ... (count of
+ * them), in one system call where the kernel allows. 0 or ENOMEM. */
+int coro__pages_install_guard_regions(char *first, size_t guard_bytes, size_t stride,
+                                      unsigned count);
+
+/* Makes [at, at + bytes) an mprotect guard. 0, or ENOMEM (at the map
+ * limit). */
+int coro__pages_protect(void *at, size_t bytes);
+
+#endif /* CORO_PAGES_H */
