@@ -29,18 +29,15 @@
 static atomic_bool no_process_madvise;
 static _Atomic enum coro__guard_kind guard_kind;
 
-/* Read once: sysconf() is a call and a switch on every create. */
-size_t coro__page_size(void)
+atomic_size_t coro__page_size_known;
+
+/* Once: sysconf() is a call and a switch. */
+size_t coro__page_size_read(void)
 {
-    static atomic_size_t cached;
-    size_t size = atomic_load_explicit(&cached, memory_order_relaxed);
+    long answer = sysconf(_SC_PAGESIZE);
+    size_t size = answer > 0 ? (size_t)answer : 4096u;
 
-    if (size == 0) {
-        long answer = sysconf(_SC_PAGESIZE);
-
-        size = answer > 0 ? (size_t)answer : 4096u;
-        atomic_store_explicit(&cached, size, memory_order_relaxed);
-    }
+    atomic_store_explicit(&coro__page_size_known, size, memory_order_relaxed);
     return size;
 }
 

@@ -6,11 +6,20 @@
 #ifndef CORO_PAGES_H
 #define CORO_PAGES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The system's page size, read once. */
-size_t coro__page_size(void);
+/* The system's page size, read once: inline, as every create asks. */
+extern atomic_size_t coro__page_size_known;
+size_t coro__page_size_read(void);
+
+static inline size_t coro__page_size(void)
+{
+    size_t size = atomic_load_explicit(&coro__page_size_known, memory_order_relaxed);
+
+    return size != 0 ? size : coro__page_size_read();
+}
 
 /* bytes of fresh zeroed memory, readable and writable, committed only as it
  * is touched, a page at a time (never a huge page); or NULL. */
