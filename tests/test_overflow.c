@@ -8,6 +8,7 @@
  */
 #define _DEFAULT_SOURCE /* sigaltstack, SA_ONSTACK */
 
+#include "child.h"
 #include "test_support.h"
 
 #include <pthread.h>
@@ -24,53 +25,6 @@
 /* The test copy of the library, whose guards this suite sets. */
 #include "fault.h"
 #endif
-
-struct child_result {
-    int status;
-    char out[512]; /* what the child wrote on stdout */
-    char err[4096]; /* and on stderr */
-};
-
-static void read_all(int fd, char *buf, size_t cap)
-{
-    size_t len = 0;
-    ssize_t n;
-
-    while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
-        len += (size_t)n;
-    buf[len] = '\0';
-}
-
-/* Runs fn in a forked child and collects its exit status and output. */
-static void run_child(void (*fn)(void), struct child_result *result)
-{
-    int out[2], err[2];
-    pid_t pid;
-
-    assert_int_equal(pipe(out), 0);
-    assert_int_equal(pipe(err), 0);
-    fflush(NULL);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* The child is a program of its own, without cmocka's handlers. */
-        signal(SIGSEGV, SIG_DFL);
-        signal(SIGBUS, SIG_DFL);
-        dup2(out[1], STDOUT_FILENO);
-        dup2(err[1], STDERR_FILENO);
-        close(out[0]);
-        close(err[0]);
-        fn();
-        _exit(0);
-    }
-    close(out[1]);
-    close(err[1]);
-    read_all(out[0], result->out, sizeof result->out);
-    read_all(err[0], result->err, sizeof result->err);
-    close(out[0]);
-    close(err[0]);
-    assert_int_equal(waitpid(pid, &result->status, 0), pid);
-}
 
 /* libcoro installs its handler only over SIG_DFL. Under a sanitizer, whose
  * runtime owns SIGSEGV from the start and reports overflows its own way,
@@ -111,28 +65,32 @@ static void overflow_with_stack(size_t stack_size)
     coro_next(co);
 }
 
-static void overflow_min_stack(void)
+static int overflow_min_stack(void *unused)
 {
+    (void)unused;
     overflow_with_stack(CORO_MIN_STACK_SIZE);
+    return 0;
 }
 
-static void overflow_default_stack(void)
+static int overflow_default_stack(void *unused)
 {
+    (void)unused;
     overflow_with_stack(0);
+    return 0;
 }
 
 /* Runs fn, which overflows a coroutine's stack of stack_size bytes after
  * printing the coroutine (as %p prints it), in a child: it aborts with
  * libcoro's one-line report naming both. Skipped where a sanitizer owns
  * SIGSEGV. */
-static void assert_overflow_reported(void (*fn)(void), size_t stack_size)
+static void assert_overflow_reported(int (*fn)(void *), size_t stack_size)
 {
     struct child_result result;
     char expected[128];
 
     if (!segv_is_default())
         skip();
-    run_child(fn, &result);
+    run_in_child(fn, NULL, &result);
     snprintf(expected, sizeof expected,
              "libcoro: stack overflow in coroutine %.*s (stack %zu bytes)\n",
              (int)strcspn(result.out, "\n"), result.out, stack_size);
@@ -144,13 +102,13 @@ static void assert_overflow_reported(void (*fn)(void), size_t stack_size)
 /* Runs fn, which faults or raises SIGSEGV in a coroutine, in a child: it
  * dies of the SIGSEGV, as without libcoro, and nothing names libcoro.
  * Skipped where a sanitizer owns SIGSEGV. */
-static void assert_plain_segv(void (*fn)(void))
+static void assert_plain_segv(int (*fn)(void *))
 {
     struct child_result result;
 
     if (!segv_is_default())
         skip();
-    run_child(fn, &result);
+    run_in_child(fn, NULL, &result);
     assert_true(WIFSIGNALED(result.status));
     assert_int_equal(WTERMSIG(result.status), SIGSEGV);
     assert_null(strstr(result.err, "libcoro"));
@@ -182,11 +140,13 @@ static void *resume_overflowing_child(coro_t *co, void *arg)
     return NULL;
 }
 
-static void overflow_nested(void)
+static int overflow_nested(void *unused)
 {
     coro_t *outer = coro_create(resume_overflowing_child, NULL, 0);
 
+    (void)unused;
     coro_next(outer);
+    return 0;
 }
 
 static void *yield_then_overflow(coro_t *co, void *arg)
@@ -197,16 +157,18 @@ static void *yield_then_overflow(coro_t *co, void *arg)
 
 /* Neighbours on both sides in its slab: the one that overflows is not the
  * slab's first stack, and the stack below it is in use. */
-static void overflow_between_neighbours(void)
+static int overflow_between_neighbours(void *unused)
 {
     coro_t *neighbours[4];
 
+    (void)unused;
     for (int i = 0; i < 4; i++) {
         neighbours[i] = coro_create(yield_then_overflow, NULL, 0);
         coro_next(neighbours[i]);
     }
     coro_destroy(neighbours[2]);
-    overflow_default_stack(); /* takes the slot just freed */
+    overflow_default_stack(NULL); /* takes the slot just freed */
+    return 0;
 }
 
 /* An overflow of a stack carved between others is named. */
@@ -257,16 +219,18 @@ static void *reach_far_below(coro_t *co, void *arg)
 /* A frame bigger than a page, but not than the guard, is caught there:
  * the stack just below (whose top holds its coroutine's record) is not
  * reached. */
-static void overflow_by_big_frame(void)
+static int overflow_by_big_frame(void *unused)
 {
     coro_t *below = coro_create(yield_then_overflow, NULL, CORO_MIN_STACK_SIZE);
     coro_t *co;
 
+    (void)unused;
     coro_next(below);
     co = coro_create(reach_far_below, NULL, CORO_MIN_STACK_SIZE);
     printf("%p\n", (void *)co);
     fflush(stdout);
     coro_next(co);
+    return 0;
 }
 
 static void test_overflow_big_frame_is_named(void **state)
@@ -278,12 +242,13 @@ static void test_overflow_big_frame_is_named(void **state)
 /* A coroutine suspended before fork() overflows in the forked process:
  * its guard page came along. The child of this test forks again and dies
  * as its own child did. */
-static void overflow_after_fork(void)
+static int overflow_after_fork(void *unused)
 {
     coro_t *co = coro_create(yield_then_overflow, NULL, CORO_MIN_STACK_SIZE);
     int status;
     pid_t pid;
 
+    (void)unused;
     coro_next(co);
     printf("%p\n", (void *)co);
     fflush(stdout);
@@ -296,6 +261,7 @@ static void overflow_after_fork(void)
         _exit(44);
     signal(WTERMSIG(status), SIG_DFL);
     raise(WTERMSIG(status));
+    return 0;
 }
 
 static void test_overflow_after_fork_is_named(void **state)
@@ -314,16 +280,18 @@ static void test_overflow_nested_names_inner(void **state)
 static void *overflow_thread_main(void *arg)
 {
     (void)arg;
-    overflow_min_stack();
+    overflow_min_stack(NULL);
     return NULL;
 }
 
-static void overflow_on_thread(void)
+static int overflow_on_thread(void *unused)
 {
     pthread_t thread;
 
+    (void)unused;
     if (pthread_create(&thread, NULL, overflow_thread_main, NULL) == 0)
         pthread_join(thread, NULL);
+    return 0;
 }
 
 /* A thread that runs coroutines gets an alternate signal stack too. */
@@ -340,16 +308,18 @@ static void *write_through_body(coro_t *co, void *arg)
     return NULL;
 }
 
-static void fault_inside_coroutine(void)
+static int fault_inside_coroutine(void *unused)
 {
     /* A page made as a guard page is (memcheck then leaves the fault to
      * the kernel), but no coroutine's. */
     void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     coro_t *co;
 
+    (void)unused;
     mprotect(page, 4096, PROT_NONE);
     co = coro_create(write_through_body, page, 0);
     coro_next(co);
+    return 0;
 }
 
 /* A fault that is not an overflow dies as it would without libcoro. */
@@ -367,11 +337,13 @@ static void *raise_body(coro_t *co, void *arg)
     return NULL;
 }
 
-static void raise_inside_coroutine(void)
+static int raise_inside_coroutine(void *unused)
 {
     coro_t *co = coro_create(raise_body, NULL, 0);
 
+    (void)unused;
     coro_next(co);
+    return 0;
 }
 
 /* A SIGSEGV sent by raise() (no fault at all) is not taken for an overflow
@@ -382,10 +354,12 @@ static void test_overflow_sent_signal_keeps_default(void **state)
     assert_plain_segv(raise_inside_coroutine);
 }
 
-static void overflow_opted_out(void)
+static int overflow_opted_out(void *unused)
 {
+    (void)unused;
     setenv("CORO_NO_SIGNAL_HANDLER", "1", 1);
-    overflow_min_stack();
+    overflow_min_stack(NULL);
+    return 0;
 }
 
 /* CORO_NO_SIGNAL_HANDLER leaves SIGSEGV alone: a plain crash, no report. */
@@ -401,13 +375,14 @@ static void own_handler(int sig)
     _exit(42);
 }
 
-static void fault_with_own_handler(void)
+static int fault_with_own_handler(void *unused)
 {
     static char alt_stack[64 * 1024];
     stack_t alt = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack};
     struct sigaction action = {0}, after;
     coro_t *co;
 
+    (void)unused;
     action.sa_handler = own_handler;
     action.sa_flags = SA_ONSTACK;
     sigemptyset(&action.sa_mask);
@@ -419,6 +394,7 @@ static void fault_with_own_handler(void)
     if (after.sa_handler != own_handler)
         _exit(43);
     coro_next(co);
+    return 0;
 }
 
 /* A program's own SIGSEGV handler is kept and gets the overflow. */
@@ -427,7 +403,7 @@ static void test_overflow_program_handler_is_kept(void **state)
     struct child_result result;
 
     (void)state;
-    run_child(fault_with_own_handler, &result);
+    run_in_child(fault_with_own_handler, NULL, &result);
     assert_true(WIFEXITED(result.status));
     assert_int_equal(WEXITSTATUS(result.status), 42);
     assert_null(strstr(result.err, "libcoro"));

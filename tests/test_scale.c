@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE /* MAP_ANONYMOUS, process_vm_readv */
 
+#include "child.h"
 #include "test_support.h"
 
 #include <errno.h>
@@ -23,6 +24,8 @@
 /* TSan maps a shadow stack per fiber, and valgrind looks registered stacks
  * up one by one on every switch: both get fewer. */
 #define MANY_UNDER_TOOLS 3000
+/* Suspended coroutines that a forked child takes over. */
+#define FORKED_COUNT 1000
 
 /* Whether the map entries and address space counted are libcoro's alone:
  * TSan maps its own for each coroutine (its fiber), and keeps some after. */
@@ -159,15 +162,37 @@ static void test_scale_many_alive_each_answers(void **state)
         assert_true(status_kib("VmSize") - vm_before <= 4 * 32 * 1024);
 }
 
-/* Coroutines suspended in the parent are the child's too after fork():
- * it resumes them with their state, destroys them and creates more, and
- * the parent's copies are untouched. */
+/* In a forked child: resumes the coroutines suspended in the parent with
+ * their state, destroys them and creates more. Its exit status is the
+ * verdict. */
+static int resume_in_child(void *arg)
+{
+    coro_t **all = arg;
+
+    for (size_t i = 0; i < FORKED_COUNT; i++) {
+        if (coro_send(all[i], INT_TO_PTR(10 * i)) != INT_TO_PTR(10 * i + 1))
+            return 10;
+    }
+    for (size_t i = 0; i < FORKED_COUNT; i++) {
+        if (coro_destroy(all[i]) != 0)
+            return 11;
+    }
+    for (size_t i = 0; i < FORKED_COUNT; i++) {
+        coro_t *co = coro_create(echo_plus_one, INT_TO_PTR(i), 0);
+
+        if (co == NULL || coro_next(co) != INT_TO_PTR(i) ||
+            coro_send(co, INT_TO_PTR(i)) != INT_TO_PTR(i + 1) || coro_destroy(co) != 0)
+            return 12;
+    }
+    return 0;
+}
+
+/* Coroutines suspended in the parent are the child's too after fork(),
+ * and the parent's copies are untouched. */
 static void test_scale_forked_child_resumes_suspended(void **state)
 {
-    const size_t count = 1000;
+    struct child_result child;
     coro_t **all;
-    int status;
-    pid_t pid;
 
     (void)state;
 #ifdef UNDER_TSAN
@@ -176,35 +201,12 @@ static void test_scale_forked_child_resumes_suspended(void **state)
     printf("# TSan does not follow its fibers into a forked child\n");
     skip();
 #endif
-    all = create_suspended(count);
-    fflush(NULL);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* No cmocka in the child: its exit status is the verdict. */
-        for (size_t i = 0; i < count; i++) {
-            if (coro_send(all[i], INT_TO_PTR(10 * i)) != INT_TO_PTR(10 * i + 1))
-                _exit(10);
-        }
-        for (size_t i = 0; i < count; i++) {
-            if (coro_destroy(all[i]) != 0)
-                _exit(11);
-        }
-        for (size_t i = 0; i < count; i++) {
-            coro_t *co = coro_create(echo_plus_one, INT_TO_PTR(i), 0);
-
-            if (co == NULL || coro_next(co) != INT_TO_PTR(i) ||
-                coro_send(co, INT_TO_PTR(i)) != INT_TO_PTR(i + 1) || coro_destroy(co) != 0)
-                _exit(12);
-        }
-        _exit(0);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    for (size_t i = 0; i < count; i++)
+    all = create_suspended(FORKED_COUNT);
+    run_in_child(resume_in_child, all, &child);
+    assert_int_equal(child_exit_status(&child), 0);
+    for (size_t i = 0; i < FORKED_COUNT; i++)
         assert_int_equal(PTR_TO_INT(coro_send(all[i], INT_TO_PTR(i))), (intptr_t)i + 1);
-    destroy_all(all, count);
+    destroy_all(all, FORKED_COUNT);
 }
 
 int main(void)

@@ -7,6 +7,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
 #include "bodies.h"
+#include "child.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -261,18 +262,19 @@ static size_t address_space_used(void)
 
 enum limited_verdict { LIMITED_OK, LIMITED_NO_LIMIT, LIMITED_CREATE_FAILED, LIMITED_NOT_ENFORCED };
 
-/* In a child, under an address-space limit of what is in use plus 256 MiB:
+/* In a child, under an address-space limit of what is in use plus 256 MiB
+ * (its exit status an enum limited_verdict):
  * one coroutine at a time, each with a stack size of its own, each size a
  * slab of 32 MiB. The destroyed ones' stacks sit in the thread's cache,
  * their slabs mapped, until a create runs out of address space. */
-static enum limited_verdict create_under_address_limit(void)
+static int create_under_address_limit(void *unused)
 {
     size_t used = address_space_used();
     struct rlimit limit = {used + ((size_t)256 << 20), used + ((size_t)256 << 20)};
     coro_t *co;
-
     void *beyond;
 
+    (void)unused;
     if (used == 0 || setrlimit(RLIMIT_AS, &limit) != 0)
         return LIMITED_NO_LIMIT;
     /* Under an emulator (qemu-user maps guest memory out of a reservation
@@ -307,8 +309,8 @@ static enum limited_verdict create_under_address_limit(void)
 /* A create does not fail for memory that only libcoro's caches hold. */
 static void test_stacks_caches_give_way_to_a_create(void **state)
 {
+    struct child_result child;
     int status;
-    pid_t child;
 
     (void)state;
 #if defined(UNDER_ASAN) || defined(UNDER_TSAN)
@@ -316,18 +318,15 @@ static void test_stacks_caches_give_way_to_a_create(void **state)
      * address-space limit starves. */
     skip();
 #endif
-    fflush(NULL);
-    child = fork();
-    assert_true(child >= 0);
-    if (child == 0)
-        _exit(create_under_address_limit());
-    assert_int_equal(waitpid(child, &status, 0), child);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == LIMITED_NO_LIMIT) {
+    run_in_child(create_under_address_limit, NULL, &child);
+    status = child_exit_status(&child);
+    if (status == LIMITED_NO_LIMIT) {
         printf("# no address-space limit that holds here (RLIMIT_AS)\n");
         skip();
     }
-    assert_int_equal(WEXITSTATUS(status), LIMITED_OK);
+    if (status != LIMITED_OK)
+        print_error("%s", child.err);
+    assert_int_equal(status, LIMITED_OK);
 }
 
 int main(void)
