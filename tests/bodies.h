@@ -23,6 +23,23 @@ static inline void *yield_forever(coro_t *co, void *arg)
     return NULL;
 }
 
+/* A cleanup and its argument, for defer_then_yield(). */
+struct cleanup_call {
+    void (*fn)(void *);
+    void *arg;
+};
+
+/* Registers the cleanup its argument (a struct cleanup_call, read before
+ * the yield only) names, then yields that cleanup's argument once and
+ * returns what it is sent. */
+static inline void *defer_then_yield(coro_t *co, void *arg)
+{
+    const struct cleanup_call *call = arg;
+
+    body_assert_int_equal(coro_defer(co, call->fn, call->arg), 0);
+    return coro_yield(co, call->arg);
+}
+
 /* A cleanup that counts its runs in the int it is given. */
 static inline void count_cleanup(void *counter)
 {

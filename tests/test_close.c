@@ -2,6 +2,7 @@
  * close and defer: coro_close() on every state, and the cleanups registered
  * with coro_defer(): their order, where they run, what they see.
  */
+#include "bodies.h"
 #include "event_log.h"
 
 #include <errno.h>
@@ -216,31 +217,19 @@ static void test_close_cleanups_use_body_locals(void **state)
     assert_log(expected, 1);
 }
 
-/* What a cleanup saw of its coroutine. */
-struct seen {
+/* A coroutine whose cleanup checks that it runs as that coroutine. */
+struct observed {
     coro_t *co;
-    coro_t *current;
-    enum coro_status status;
     int runs;
 };
 
 static void observe_cleanup(void *arg)
 {
-    struct seen *seen = arg;
+    struct observed *seen = arg;
 
-    seen->current = coro_current();
-    seen->status = coro_status(seen->co);
+    body_assert_ptr_equal(coro_current(), seen->co);
+    body_assert_int_equal(coro_status(seen->co), CORO_RUNNING);
     seen->runs++;
-}
-
-static void *body_observed(coro_t *co, void *arg)
-{
-    struct seen *seen = arg;
-
-    seen->co = co;
-    body_assert_int_equal(coro_defer(co, observe_cleanup, seen), 0);
-    coro_yield(co, NULL);
-    return NULL;
 }
 
 static void test_close_cleanup_sees_running_coroutine(void **state)
@@ -248,26 +237,26 @@ static void test_close_cleanup_sees_running_coroutine(void **state)
     /* Inside a cleanup coro_current() is the coroutine and its status is
      * CORO_RUNNING, on close and on return; outside, coro_current() is NULL
      * again afterwards. */
-    struct seen closed = {NULL, NULL, CORO_DEAD, 0};
-    struct seen returned = {NULL, NULL, CORO_DEAD, 0};
-    coro_t *a = must_create(body_observed, &closed);
-    coro_t *b = must_create(body_observed, &returned);
+    struct observed closed = {NULL, 0};
+    struct observed returned = {NULL, 0};
+    struct cleanup_call observe_closed = {observe_cleanup, &closed};
+    struct cleanup_call observe_returned = {observe_cleanup, &returned};
+    coro_t *a = must_create(defer_then_yield, &observe_closed);
+    coro_t *b = must_create(defer_then_yield, &observe_returned);
 
     (void)state;
+    closed.co = a;
+    returned.co = b;
 
-    coro_next(a);
+    assert_ptr_equal(coro_next(a), &closed);
     assert_int_equal(coro_close(a), 0);
     assert_int_equal(closed.runs, 1);
-    assert_ptr_equal(closed.current, a);
-    assert_int_equal(closed.status, CORO_RUNNING);
     assert_null(coro_current());
 
-    coro_next(b);
-    coro_next(b);
+    assert_ptr_equal(coro_next(b), &returned);
+    assert_ptr_equal(coro_send(b, INT_TO_PTR(8)), INT_TO_PTR(8));
     assert_int_equal(coro_status(b), CORO_DEAD);
     assert_int_equal(returned.runs, 1);
-    assert_ptr_equal(returned.current, b);
-    assert_int_equal(returned.status, CORO_RUNNING);
     assert_null(coro_current());
 
     assert_int_equal(coro_destroy(a), 0);
@@ -308,12 +297,13 @@ static void test_close_cleanup_registered_in_cleanup_runs(void **state)
     assert_log(expected, 3);
 }
 
-/* Yields 10 and 20, returns 30; records coro_status of its resumer. */
+/* Records 1 (its resumer must be CORO_NORMAL), yields 10 and 20, returns 30. */
 static void *helper_body(coro_t *co, void *arg)
 {
     coro_t *resumer = arg;
 
-    record(coro_status(resumer) == CORO_NORMAL ? 1 : 0);
+    body_assert_int_equal(coro_status(resumer), CORO_NORMAL);
+    record(1);
     coro_yield(co, INT_TO_PTR(10));
     coro_yield(co, INT_TO_PTR(20));
     return INT_TO_PTR(30);
@@ -342,23 +332,17 @@ static void drive_helpers(void *arg)
     record(99);
 }
 
-static void *body_driving_in_cleanup(coro_t *co, void *arg)
-{
-    (void)arg;
-    body_assert_int_equal(coro_defer(co, drive_helpers, NULL), 0);
-    coro_yield(co, NULL);
-    return NULL;
-}
-
 static void test_close_cleanup_may_drive_other_coroutine(void **state)
 {
     /* A cleanup may create, resume and destroy other coroutines (its own
      * coroutine is CORO_NORMAL meanwhile and CORO_RUNNING again after). */
     static const int expected[] = {1, 10, 20, 30, 1, 99};
-    coro_t *co = must_create(body_driving_in_cleanup, NULL);
+    struct cleanup_call drive = {drive_helpers, NULL};
+    coro_t *co = must_create(defer_then_yield, &drive);
 
     (void)state;
-    coro_next(co);
+    assert_null(coro_next(co));
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_null(coro_current());
@@ -465,23 +449,19 @@ static void test_close_then_destroy_releases(void **state)
     }
 }
 
-/* The sibling: records what its cleanup sees. */
-struct sibling_view {
+/* The sibling and the coroutine that closes it. */
+static struct {
     coro_t *sibling;
     coro_t *closer;
-    coro_t *current_in_cleanup;
-    enum coro_status sibling_status;
-    enum coro_status closer_status;
-};
+} view;
 
-static struct sibling_view view;
-
+/* The sibling's cleanup: it runs as the sibling, its closer waiting. */
 static void sibling_cleanup(void *arg)
 {
     (void)arg;
-    view.current_in_cleanup = coro_current();
-    view.sibling_status = coro_status(view.sibling);
-    view.closer_status = coro_status(view.closer);
+    body_assert_ptr_equal(coro_current(), view.sibling);
+    body_assert_int_equal(coro_status(view.sibling), CORO_RUNNING);
+    body_assert_int_equal(coro_status(view.closer), CORO_NORMAL);
     record(2);
 }
 
@@ -500,9 +480,10 @@ static void *closer_body(coro_t *co, void *arg)
 
     record(1);
     body_assert_int_equal(coro_close(sibling), 0);
-    record(coro_current() == co ? 3 : -3);
-    record(coro_status(co) == CORO_RUNNING ? 4 : -4);
-    record(coro_status(sibling) == CORO_DEAD ? 5 : -5);
+    record(3);
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_int_equal(coro_status(co), CORO_RUNNING);
+    body_assert_int_equal(coro_status(sibling), CORO_DEAD);
     return INT_TO_PTR(6);
 }
 
@@ -511,24 +492,22 @@ static void test_close_sibling_from_coroutine(void **state)
     /* A coroutine may close a suspended sibling: the sibling's cleanups see
      * coro_current() == sibling (the closer CORO_NORMAL), and afterwards the
      * closer is current and running again. */
-    static const int expected[] = {1, 2, 3, 4, 5};
+    static const int expected[] = {1, 2, 3};
     coro_t *sibling = must_create(sibling_body, NULL);
     coro_t *closer = must_create(closer_body, sibling);
 
     (void)state;
-    view = (struct sibling_view){.sibling = sibling, .closer = closer};
-    coro_next(sibling);
+    view.sibling = sibling;
+    view.closer = closer;
+    assert_null(coro_next(sibling));
     assert_ptr_equal(coro_next(closer), INT_TO_PTR(6));
-    assert_log(expected, 5);
-    assert_ptr_equal(view.current_in_cleanup, sibling);
-    assert_int_equal(view.sibling_status, CORO_RUNNING);
-    assert_int_equal(view.closer_status, CORO_NORMAL);
+    assert_log(expected, 3);
     assert_int_equal(coro_status(sibling), CORO_DEAD);
     assert_int_equal(coro_status(closer), CORO_DEAD);
     assert_null(coro_current());
     assert_int_equal(coro_destroy(closer), 0);
     assert_int_equal(coro_destroy(sibling), 0);
-    assert_log(expected, 5);
+    assert_log(expected, 3);
 }
 
 /* Registers a cleanup at each call depth, then yields from the deepest. */
@@ -585,23 +564,17 @@ static void yielding_cleanup(void *arg)
     record(1);
 }
 
-static void *body_yielding_cleanup(coro_t *co, void *arg)
-{
-    body_assert_int_equal(coro_defer(co, yielding_cleanup, arg), 0);
-    coro_yield(co, NULL);
-    return NULL;
-}
-
 static void test_close_cleanup_cannot_yield(void **state)
 {
     /* In a cleanup, coro_yield() and coro_yield_from() fail with ECANCELED and
      * the close completes. */
     static const int expected[] = {1};
     coro_t *other = must_create(record_around_yield, NULL);
-    coro_t *co = must_create(body_yielding_cleanup, other);
+    struct cleanup_call yielding = {yielding_cleanup, other};
+    coro_t *co = must_create(defer_then_yield, &yielding);
 
     (void)state;
-    coro_next(co);
+    assert_ptr_equal(coro_next(co), other);
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_log(expected, 1);
@@ -610,58 +583,36 @@ static void test_close_cleanup_cannot_yield(void **state)
     assert_log(expected, 1);
 }
 
-/* Tries to close itself and its resumer; both are executing. */
-static void *body_closing_executing(coro_t *co, void *arg)
+/* A cleanup that tries to close and destroy its own coroutine, which is
+ * running its cleanups. */
+static void closing_own_cleanup(void *arg)
 {
-    coro_t *outer = arg;
-
-    record(coro_close(co) == EBUSY ? 1 : -1);
-    record(coro_status(co) == CORO_RUNNING ? 2 : -2);
-    if (outer != NULL) {
-        record(coro_close(outer) == EBUSY ? 3 : -3);
-        record(coro_destroy(outer) == EBUSY ? 4 : -4);
-        record(coro_status(outer) == CORO_NORMAL ? 5 : -5);
-    }
-    coro_yield(co, INT_TO_PTR(7));
-    record(8);
-    return NULL;
-}
-
-static void *body_resuming_inner(coro_t *co, void *arg)
-{
-    coro_t *inner = coro_create(body_closing_executing, co, 0);
-    void *got;
+    coro_t *self = coro_current();
 
     (void)arg;
-    body_assert_non_null(inner);
-    got = coro_next(inner);
-    coro_destroy(inner);
-    return got;
+    body_assert_int_equal(coro_close(self), EBUSY);
+    body_assert_int_equal(coro_destroy(self), EBUSY);
+    body_assert_int_equal(coro_status(self), CORO_RUNNING);
+    record(1);
 }
 
-static void test_close_executing_is_ebusy(void **state)
+static void test_close_from_own_cleanup_is_ebusy(void **state)
 {
-    /* coro_close() on a CORO_RUNNING (itself) or CORO_NORMAL (its resumer)
-     * coroutine returns EBUSY and changes nothing: both carry on. */
-    static const int expected_self[] = {1, 2, 8};
-    static const int expected_nested[] = {1, 2, 3, 4, 5};
-    coro_t *co = must_create(body_closing_executing, NULL);
-    coro_t *outer = must_create(body_resuming_inner, NULL);
+    /* EBUSY on a running or normal coroutine has its home in test_errors.c.
+     * What is close's own: a coroutine being closed cannot be closed or
+     * destroyed again from its cleanup, and the first close completes. */
+    static const int expected[] = {1};
+    struct cleanup_call closing = {closing_own_cleanup, NULL};
+    coro_t *co = must_create(defer_then_yield, &closing);
 
     (void)state;
-    assert_ptr_equal(coro_next(co), INT_TO_PTR(7));
     assert_null(coro_next(co));
+    assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
-    assert_log(expected_self, 3);
-
-    event_count = 0;
-    assert_ptr_equal(coro_next(outer), INT_TO_PTR(7));
-    assert_int_equal(coro_status(outer), CORO_DEAD);
-    assert_log(expected_nested, 5);
-
-    assert_int_equal(coro_close(NULL), EINVAL);
+    assert_null(coro_current());
+    assert_log(expected, 1);
     assert_int_equal(coro_destroy(co), 0);
-    assert_int_equal(coro_destroy(outer), 0);
+    assert_log(expected, 1);
 }
 
 int main(void)
@@ -682,7 +633,7 @@ int main(void)
         logged_test(test_close_sibling_from_coroutine),
         logged_test(test_close_cleanups_from_several_depths),
         logged_test(test_close_cleanup_cannot_yield),
-        logged_test(test_close_executing_is_ebusy),
+        logged_test(test_close_from_own_cleanup_is_ebusy),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -205,7 +205,7 @@ static void test_throw_through_yield_from_two_levels(void **state)
  * longer yield, checked or not. */
 struct ending {
     coro_t *co;
-    int self_throw, other_throw, suspend;
+    int cleanup_runs, other_runs;
 };
 
 static void *throws_into(coro_t *co, void *arg)
@@ -213,7 +213,8 @@ static void *throws_into(coro_t *co, void *arg)
     struct ending *e = arg;
 
     (void)co;
-    e->other_throw = coro_throw(e->co, EIO, NULL);
+    body_assert_int_equal(coro_throw(e->co, EIO, NULL), EBUSY);
+    e->other_runs++;
     return NULL;
 }
 
@@ -222,71 +223,60 @@ static void throw_from_cleanup(void *arg)
     struct ending *e = arg;
     coro_t *other = coro_create(throws_into, e, 0);
 
-    e->self_throw = coro_throw(e->co, EIO, NULL);
-    e->suspend = coro_suspend(e->co, NULL, NULL);
+    body_assert_int_equal(coro_throw(e->co, EIO, NULL), EBUSY);
+    body_assert_int_equal(coro_suspend(e->co, NULL, NULL), ECANCELED);
     body_assert_non_null(other);
-    coro_next(other);
-    coro_destroy(other);
-}
-
-static void *registers_throwing_cleanup(coro_t *co, void *arg)
-{
-    struct ending *e = arg;
-
-    e->co = co;
-    body_assert_int_equal(coro_defer(co, throw_from_cleanup, e), 0);
-    coro_yield(co, NULL);
-    return NULL;
+    body_assert_null(coro_next(other));
+    body_assert_int_equal(coro_destroy(other), 0);
+    e->cleanup_runs++;
 }
 
 static void test_throw_refused_while_cleanups_run(void **state)
 {
-    struct ending e = {NULL, -1, -1, -1};
-    coro_t *co = must_create(registers_throwing_cleanup, &e);
+    struct ending e = {NULL, 0, 0};
+    struct cleanup_call throwing = {throw_from_cleanup, &e};
+    coro_t *co = must_create(defer_then_yield, &throwing);
 
     (void)state;
-    coro_next(co);
+    e.co = co;
+    assert_ptr_equal(coro_next(co), &e);
     assert_int_equal(coro_close(co), 0);
-    assert_int_equal(e.self_throw, EBUSY);
-    assert_int_equal(e.other_throw, EBUSY);
-    assert_int_equal(e.suspend, ECANCELED);
+    assert_int_equal(e.cleanup_runs, 1);
+    assert_int_equal(e.other_runs, 1);
+    assert_int_equal(coro_status(co), CORO_DEAD);
     assert_int_equal(coro_destroy(co), 0);
 }
 
 /* Misuse from inside: a coroutine throwing into itself, and into the
  * coroutine that resumed it (CORO_NORMAL). */
-struct inside {
-    coro_t *resumer;
-    int into_self, into_resumer;
-};
-
 static void *throws_inside(coro_t *co, void *arg)
 {
-    struct inside *in = arg;
+    coro_t *resumer = arg;
 
-    in->into_self = coro_throw(co, EIO, NULL);
-    in->into_resumer = coro_throw(in->resumer, EIO, NULL);
-    return NULL;
+    body_assert_int_equal(coro_throw(co, EIO, NULL), EBUSY);
+    body_assert_int_equal(coro_throw(resumer, EIO, NULL), EBUSY);
+    return INT_TO_PTR(1);
 }
 
+/* Resumes throws_inside and returns what it returned plus one. */
 static void *resumes_thrower(coro_t *co, void *arg)
 {
-    struct inside *in = arg;
-    coro_t *sub = coro_create(throws_inside, in, 0);
+    coro_t *sub = coro_create(throws_inside, co, 0);
+    void *got;
 
-    in->resumer = co;
+    (void)arg;
     body_assert_non_null(sub);
-    coro_next(sub);
-    coro_destroy(sub);
-    return NULL;
+    got = coro_next(sub);
+    body_assert_int_equal(coro_status(sub), CORO_DEAD);
+    body_assert_int_equal(coro_destroy(sub), 0);
+    return INT_TO_PTR(PTR_TO_INT(got) + 1);
 }
 
 static void test_throw_misuse(void **state)
 {
     struct suspend_log log = {{0}, {0}, 0};
-    struct inside in = {NULL, -1, -1};
     coro_t *co = must_create(checked_echo, &log);
-    coro_t *nester = must_create(resumes_thrower, &in);
+    coro_t *nester = must_create(resumes_thrower, NULL);
     void *out = INT_TO_PTR(-5);
 
     (void)state;
@@ -299,9 +289,7 @@ static void test_throw_misuse(void **state)
     assert_int_equal(log.count, 0);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(4))), 8);
 
-    coro_next(nester);
-    assert_int_equal(in.into_self, EBUSY);
-    assert_int_equal(in.into_resumer, EBUSY);
+    assert_int_equal(PTR_TO_INT(coro_next(nester)), 2); /* both bodies ran to their end */
     assert_int_equal(coro_status(nester), CORO_DEAD);
     assert_int_equal(coro_destroy(nester), 0);
     assert_int_equal(coro_destroy(co), 0);
