@@ -3,7 +3,11 @@
  * statuses and coro_current() seen at every level, yielding from deep
  * recursion on a coroutine's own stack, many coroutines alive at once, and
  * several coroutines interleaved by one driver.
+ *
+ * Bodies check what they see in place, with body_assert_*() (see
+ * test_support.h): every test is a body_checked_test() or logged_test().
  */
+#include "event_log.h"
 #include "test_support.h"
 
 #include <errno.h>
@@ -12,52 +16,53 @@
 
 /* ---- three deep: main -> A -> B -> C ------------------------------------ */
 
-/* What one level saw at one moment: who is current, and every status. */
-struct view {
-    coro_t *current;
-    enum coro_status a, b, c;
-};
-
+/*
+ * Up: C yields 3, B adds 20, A adds 300, so main gets 323. Down: main
+ * sends 1000, A adds 100, B adds 10, C adds 1 and returns; back up, B adds
+ * 20 and A 300, so main gets 1431. Every level checks what it gets and the
+ * statuses it sees; the three tests below run the same chain and check
+ * different things from main.
+ */
 struct chain {
     coro_t *a, *b, *c;
-    struct view c_start, c_after, b_after_c, a_after_b, b_end, a_end;
-    int c_resume_a, c_resume_b; /* coro_resume() of ancestors from inside C */
-    int c_close_a, c_destroy_b, c_destroy_c; /* and closing or destroying them, or C */
-    void *c_yield_b;            /* coro_yield(B) from inside C */
-    int c_yield_b_errno;
-    intptr_t c_got, b_got, a_got;           /* what each yield returned */
-    intptr_t b_from_c, a_from_b;            /* what each got from its child's yield */
-    intptr_t b_result_c, a_result_b;        /* each child's return value */
-    enum coro_status b_c_end, a_b_end;      /* the child's status after it returned */
-    int b_destroy_c, a_destroy_b;
 };
 
-static void look(struct view *v, const struct chain *ch)
+/* Inside a body: who is current, and the statuses of A, B and C. */
+#define body_assert_chain(ch, current, a, b, c)                                \
+    body_assert_chain_at((ch), (current), (a), (b), (c), __FILE__, __LINE__)
+
+static void body_assert_chain_at(const struct chain *ch, coro_t *current, enum coro_status a,
+                                 enum coro_status b, enum coro_status c, const char *file, int line)
 {
-    v->current = coro_current();
-    v->a = coro_status(ch->a);
-    v->b = coro_status(ch->b);
-    v->c = coro_status(ch->c);
+    body_assert_ptrs(coro_current(), current, "coro_current()", file, line);
+    body_assert_ints(coro_status(ch->a), a, "coro_status(A)", file, line);
+    body_assert_ints(coro_status(ch->b), b, "coro_status(B)", file, line);
+    body_assert_ints(coro_status(ch->c), c, "coro_status(C)", file, line);
 }
 
 /* C yields 3 to B; gets what B sends and returns it plus 1. */
 static void *chain_c(coro_t *co, void *arg)
 {
     struct chain *ch = arg;
+    intptr_t got;
 
-    look(&ch->c_start, ch);
-    /* Ancestors and C itself are busy, and only C may yield here. */
-    ch->c_resume_a = coro_resume(ch->a, NULL, NULL);
-    ch->c_resume_b = coro_resume(ch->b, NULL, NULL);
-    ch->c_close_a = coro_close(ch->a);
-    ch->c_destroy_b = coro_destroy(ch->b);
-    ch->c_destroy_c = coro_destroy(co);
+    /* Inside C (main -> A -> B -> C) C is current and RUNNING, A and B
+     * NORMAL and untouchable, and only C may yield here. */
+    body_assert_chain(ch, co, CORO_NORMAL, CORO_NORMAL, CORO_RUNNING);
+    body_assert_int_equal(coro_resume(ch->a, NULL, NULL), EBUSY);
+    body_assert_int_equal(coro_resume(ch->b, NULL, NULL), EBUSY);
+    body_assert_int_equal(coro_close(ch->a), EBUSY);
+    body_assert_int_equal(coro_destroy(ch->b), EBUSY);
+    body_assert_int_equal(coro_destroy(co), EBUSY);
     errno = 0;
-    ch->c_yield_b = coro_yield(ch->b, INT_TO_PTR(99));
-    ch->c_yield_b_errno = errno;
-    look(&ch->c_after, ch);
-    ch->c_got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(3)));
-    return INT_TO_PTR(ch->c_got + 1);
+    body_assert_null(coro_yield(ch->b, INT_TO_PTR(99)));
+    body_assert_int_equal(errno, EPERM);
+    /* The failed calls changed nothing. */
+    body_assert_chain(ch, co, CORO_NORMAL, CORO_NORMAL, CORO_RUNNING);
+
+    got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(3)));
+    body_assert_int_equal(got, 1110);
+    return INT_TO_PTR(got + 1);
 }
 
 /* B makes C, yields C's value plus 20 to A; forwards what A sends plus 10
@@ -65,20 +70,25 @@ static void *chain_c(coro_t *co, void *arg)
 static void *chain_b(coro_t *co, void *arg)
 {
     struct chain *ch = arg;
-    intptr_t v;
+    intptr_t from_c, got, v;
 
     ch->c = coro_create(chain_c, ch, 0);
+    body_assert_non_null(ch->c);
     if (ch->c == NULL)
         return INT_TO_PTR(-1);
-    ch->b_from_c = PTR_TO_INT(coro_next(ch->c));
-    look(&ch->b_after_c, ch);
-    ch->b_got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(ch->b_from_c + 20)));
-    v = PTR_TO_INT(coro_send(ch->c, INT_TO_PTR(ch->b_got + 10)));
-    ch->b_result_c = v;
-    ch->b_c_end = coro_status(ch->c);
-    look(&ch->b_end, ch);
-    ch->b_destroy_c = coro_destroy(ch->c);
-    ch->c = NULL; /* freed: later looks read a NULL coroutine as DEAD */
+    from_c = PTR_TO_INT(coro_next(ch->c));
+    body_assert_int_equal(from_c, 3);
+    /* C's yield came back one level, to B. */
+    body_assert_chain(ch, co, CORO_NORMAL, CORO_RUNNING, CORO_SUSPENDED);
+
+    got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(from_c + 20)));
+    body_assert_int_equal(got, 1100);
+    v = PTR_TO_INT(coro_send(ch->c, INT_TO_PTR(got + 10)));
+    body_assert_int_equal(v, 1111);
+    body_assert_int_equal(coro_status(ch->c), CORO_DEAD);
+    body_assert_chain(ch, co, CORO_NORMAL, CORO_RUNNING, CORO_DEAD);
+    body_assert_int_equal(coro_destroy(ch->c), 0);
+    ch->c = NULL; /* freed: later checks read a NULL coroutine as DEAD */
     return INT_TO_PTR(v + 20);
 }
 
@@ -87,50 +97,35 @@ static void *chain_b(coro_t *co, void *arg)
 static void *chain_a(coro_t *co, void *arg)
 {
     struct chain *ch = arg;
-    intptr_t v;
+    intptr_t from_b, got, v;
 
     ch->b = coro_create(chain_b, ch, 0);
+    body_assert_non_null(ch->b);
     if (ch->b == NULL)
         return INT_TO_PTR(-1);
-    ch->a_from_b = PTR_TO_INT(coro_next(ch->b));
-    look(&ch->a_after_b, ch);
-    ch->a_got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(ch->a_from_b + 300)));
-    v = PTR_TO_INT(coro_send(ch->b, INT_TO_PTR(ch->a_got + 100)));
-    ch->a_result_b = v;
-    ch->a_b_end = coro_status(ch->b);
-    look(&ch->a_end, ch);
-    ch->a_destroy_b = coro_destroy(ch->b);
-    return INT_TO_PTR(v + 300);
-}
+    from_b = PTR_TO_INT(coro_next(ch->b));
+    body_assert_int_equal(from_b, 23);
+    body_assert_chain(ch, co, CORO_RUNNING, CORO_SUSPENDED, CORO_SUSPENDED);
 
-static void assert_view(const struct view *v, coro_t *current, enum coro_status a,
-                        enum coro_status b, enum coro_status c)
-{
-    assert_ptr_equal(v->current, current);
-    assert_int_equal(v->a, a);
-    assert_int_equal(v->b, b);
-    assert_int_equal(v->c, c);
+    got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(from_b + 300)));
+    body_assert_int_equal(got, 1000);
+    v = PTR_TO_INT(coro_send(ch->b, INT_TO_PTR(got + 100)));
+    body_assert_int_equal(v, 1131);
+    body_assert_int_equal(coro_status(ch->b), CORO_DEAD);
+    body_assert_chain(ch, co, CORO_RUNNING, CORO_DEAD, CORO_DEAD);
+    body_assert_int_equal(coro_destroy(ch->b), 0);
+    return INT_TO_PTR(v + 300);
 }
 
 static void test_nesting_three_deep_statuses(void **state)
 {
-    /* Inside C (main -> A -> B -> C) C is current and RUNNING, A and B NORMAL and untouchable. */
+    /* Inside C (main -> A -> B -> C) C is current and RUNNING, A and B NORMAL and untouchable
+     * (checked in chain_c). */
     struct chain ch = {0};
 
     (void)state;
     ch.a = must_create(chain_a, &ch);
     assert_int_equal(PTR_TO_INT(coro_next(ch.a)), 323);
-
-    assert_view(&ch.c_start, ch.c, CORO_NORMAL, CORO_NORMAL, CORO_RUNNING);
-    assert_int_equal(ch.c_resume_a, EBUSY);
-    assert_int_equal(ch.c_resume_b, EBUSY);
-    assert_int_equal(ch.c_close_a, EBUSY);
-    assert_int_equal(ch.c_destroy_b, EBUSY);
-    assert_int_equal(ch.c_destroy_c, EBUSY);
-    assert_null(ch.c_yield_b);
-    assert_int_equal(ch.c_yield_b_errno, EPERM);
-    /* The failed calls changed nothing. */
-    assert_view(&ch.c_after, ch.c, CORO_NORMAL, CORO_NORMAL, CORO_RUNNING);
 
     /* Main may destroy the suspended children it never made, deepest
      * first. */
@@ -148,8 +143,6 @@ static void test_nesting_yield_returns_one_level(void **state)
     ch.a = must_create(chain_a, &ch);
     assert_int_equal(PTR_TO_INT(coro_next(ch.a)), 323);
 
-    assert_view(&ch.b_after_c, ch.b, CORO_NORMAL, CORO_RUNNING, CORO_SUSPENDED);
-    assert_view(&ch.a_after_b, ch.a, CORO_RUNNING, CORO_SUSPENDED, CORO_SUSPENDED);
     assert_null(coro_current());
     assert_int_equal(coro_status(ch.a), CORO_SUSPENDED);
     assert_int_equal(coro_status(ch.b), CORO_SUSPENDED);
@@ -170,29 +163,13 @@ static void test_nesting_values_flow_through_levels(void **state)
     (void)state;
     ch.a = must_create(chain_a, &ch);
 
-    /* Up: C yields 3, B adds 20, A adds 300. */
+    /* Each level checks what it got from below and from above. */
     assert_int_equal(coro_resume(ch.a, NULL, &out), 0);
     assert_int_equal(PTR_TO_INT(out), 323);
-    assert_int_equal(ch.b_from_c, 3);
-    assert_int_equal(ch.a_from_b, 23);
-
-    /* Down: main sends 1000, A adds 100, B adds 10, C adds 1 and returns;
-     * back up: B adds 20, A adds 300. */
     assert_int_equal(coro_resume(ch.a, INT_TO_PTR(1000), &out), 0);
-    assert_int_equal(ch.a_got, 1000);
-    assert_int_equal(ch.b_got, 1100);
-    assert_int_equal(ch.c_got, 1110);
-    assert_int_equal(ch.b_result_c, 1111);
-    assert_int_equal(ch.a_result_b, 1131);
     assert_int_equal(PTR_TO_INT(out), 1431);
 
-    assert_int_equal(ch.b_c_end, CORO_DEAD);
-    assert_view(&ch.b_end, ch.b, CORO_NORMAL, CORO_RUNNING, CORO_DEAD);
-    assert_int_equal(ch.a_b_end, CORO_DEAD);
-    assert_int_equal(ch.b_destroy_c, 0);
-    assert_int_equal(ch.a_destroy_b, 0);
-    assert_view(&ch.a_end, ch.a, CORO_RUNNING, CORO_DEAD, CORO_DEAD);
-
+    assert_null(ch.c);
     assert_int_equal(coro_status(ch.a), CORO_DEAD);
     assert_null(coro_current());
     assert_int_equal(coro_destroy(ch.a), 0);
@@ -200,33 +177,28 @@ static void test_nesting_values_flow_through_levels(void **state)
 
 /* ---- children made inside a coroutine ----------------------------------- */
 
-struct inner_log {
+/* The events of test_nesting_child_destroyed_by_parent(). */
+enum { CHILD_STARTED = 'i', PARENT_ON = 'o', CHILD_CLEANUP = 'c', PARENT_END = 'e' };
+
+struct family {
     coro_t *outer, *inner;
-    char events[8];
-    int n;
-    coro_t *cleanup_current;
-    enum coro_status cleanup_outer;
-    coro_t *after_current;
-    enum coro_status created_status;
-    int destroy_created, destroy_suspended;
 };
 
+/* Runs as the child it was deferred by, its parent NORMAL. */
 static void inner_cleanup(void *arg)
 {
-    struct inner_log *log = arg;
+    struct family *f = arg;
 
-    log->events[log->n++] = 'c';
-    log->cleanup_current = coro_current();
-    log->cleanup_outer = coro_status(log->outer);
+    record(CHILD_CLEANUP);
+    body_assert_ptr_equal(coro_current(), f->inner);
+    body_assert_int_equal(coro_status(f->outer), CORO_NORMAL);
 }
 
 /* Registers a cleanup, then yields until sent something. */
 static void *inner_body(coro_t *co, void *arg)
 {
-    struct inner_log *log = arg;
-
-    log->events[log->n++] = 'i';
-    coro_defer(co, inner_cleanup, log);
+    record(CHILD_STARTED);
+    coro_defer(co, inner_cleanup, arg);
     while (coro_yield(co, NULL) == NULL)
         continue;
     return NULL;
@@ -235,82 +207,72 @@ static void *inner_body(coro_t *co, void *arg)
 /* Makes one child it never starts and one it suspends, destroys both. */
 static void *outer_destroys_body(coro_t *co, void *arg)
 {
-    struct inner_log *log = arg;
-    coro_t *unstarted = coro_create(inner_body, log, 0);
+    struct family *f = arg;
+    coro_t *unstarted = coro_create(inner_body, f, 0);
 
-    (void)co;
-    log->inner = coro_create(inner_body, log, 0);
-    if (unstarted == NULL || log->inner == NULL) {
+    f->inner = coro_create(inner_body, f, 0);
+    body_assert_non_null(unstarted);
+    body_assert_non_null(f->inner);
+    if (unstarted == NULL || f->inner == NULL) {
         coro_destroy(unstarted);
-        coro_destroy(log->inner);
+        coro_destroy(f->inner);
         return INT_TO_PTR(-1);
     }
-    log->created_status = coro_status(unstarted);
-    log->destroy_created = coro_destroy(unstarted);
-    coro_next(log->inner);
-    log->events[log->n++] = 'o';
-    log->destroy_suspended = coro_destroy(log->inner);
-    log->after_current = coro_current();
-    log->events[log->n++] = 'e';
+    body_assert_int_equal(coro_status(unstarted), CORO_CREATED);
+    body_assert_int_equal(coro_destroy(unstarted), 0);
+    coro_next(f->inner);
+    record(PARENT_ON);
+    body_assert_int_equal(coro_destroy(f->inner), 0);
+    body_assert_ptr_equal(coro_current(), co);
+    record(PARENT_END);
     return INT_TO_PTR(5);
 }
 
 static void test_nesting_child_destroyed_by_parent(void **state)
 {
     /* A child made and destroyed inside a coroutine: its cleanup runs as current, parent NORMAL. */
-    struct inner_log log = {0};
+    /* One child started, the parent went on, the child's cleanup ran, the
+     * parent finished; the unstarted child never ran. */
+    static const int expected[] = {CHILD_STARTED, PARENT_ON, CHILD_CLEANUP, PARENT_END};
+    struct family f = {0};
     void *out = NULL;
 
     (void)state;
-    log.outer = must_create(outer_destroys_body, &log);
-    assert_int_equal(coro_resume(log.outer, NULL, &out), 0);
+    f.outer = must_create(outer_destroys_body, &f);
+    assert_int_equal(coro_resume(f.outer, NULL, &out), 0);
     assert_int_equal(PTR_TO_INT(out), 5);
-    assert_int_equal(coro_status(log.outer), CORO_DEAD);
-
-    assert_int_equal(log.created_status, CORO_CREATED);
-    assert_int_equal(log.destroy_created, 0);
-    assert_int_equal(log.destroy_suspended, 0);
-    /* One child started ('i'), the parent went on ('o'), the child's cleanup
-     * ran ('c'), the parent finished ('e'); the unstarted child never ran. */
-    assert_int_equal(log.n, 4);
-    assert_memory_equal(log.events, "ioce", 4);
-    assert_ptr_equal(log.cleanup_current, log.inner);
-    assert_int_equal(log.cleanup_outer, CORO_NORMAL);
-    assert_ptr_equal(log.after_current, log.outer);
+    assert_int_equal(coro_status(f.outer), CORO_DEAD);
+    assert_log(expected, 4);
     assert_null(coro_current());
-    assert_int_equal(coro_destroy(log.outer), 0);
+    assert_int_equal(coro_destroy(f.outer), 0);
 }
 
-struct handed {
-    coro_t *parent;
-    coro_t *seen_current[3];
-    enum coro_status seen_parent[3];
-    intptr_t got[2];
-};
-
-/* Yields 1, then 2, then returns the sum of what it was sent. */
+/* Yields 1, then 2, then returns the sum of what it was sent (30 and 12):
+ * current every time, its parent NORMAL at first and DEAD later. */
 static void *handed_body(coro_t *co, void *arg)
 {
-    struct handed *h = arg;
+    coro_t *parent = arg;
+    intptr_t got[2];
 
-    h->seen_current[0] = coro_current();
-    h->seen_parent[0] = coro_status(h->parent);
-    h->got[0] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(1)));
-    h->seen_current[1] = coro_current();
-    h->seen_parent[1] = coro_status(h->parent);
-    h->got[1] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(2)));
-    h->seen_current[2] = coro_current();
-    h->seen_parent[2] = coro_status(h->parent);
-    return INT_TO_PTR(h->got[0] + h->got[1]);
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_int_equal(coro_status(parent), CORO_NORMAL);
+    got[0] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(1)));
+    body_assert_int_equal(got[0], 30);
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_int_equal(coro_status(parent), CORO_DEAD);
+    got[1] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(2)));
+    body_assert_int_equal(got[1], 12);
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_int_equal(coro_status(parent), CORO_DEAD);
+    return INT_TO_PTR(got[0] + got[1]);
 }
 
 /* Makes the child, runs it to its first yield, and returns it. */
 static void *parent_body(coro_t *co, void *arg)
 {
-    struct handed *h = arg;
-    coro_t *child = coro_create(handed_body, h, 0);
+    coro_t *child = coro_create(handed_body, co, 0);
 
-    (void)co;
+    (void)arg;
     if (child != NULL && PTR_TO_INT(coro_next(child)) != 1) {
         coro_destroy(child);
         child = NULL;
@@ -321,54 +283,46 @@ static void *parent_body(coro_t *co, void *arg)
 static void test_nesting_child_resumed_from_main(void **state)
 {
     /* A child started inside a coroutine, resumed later from main, yields to main and finishes. */
-    struct handed h = {0};
-    coro_t *child;
+    coro_t *parent, *child;
 
     (void)state;
-    h.parent = must_create(parent_body, &h);
-    child = coro_next(h.parent);
+    parent = must_create(parent_body, NULL);
+    child = coro_next(parent);
     assert_non_null(child);
-    assert_int_equal(coro_status(h.parent), CORO_DEAD);
+    assert_int_equal(coro_status(parent), CORO_DEAD);
     assert_int_equal(coro_status(child), CORO_SUSPENDED);
-    assert_ptr_equal(h.seen_current[0], child);
-    assert_int_equal(h.seen_parent[0], CORO_NORMAL);
 
     assert_int_equal(PTR_TO_INT(coro_send(child, INT_TO_PTR(30))), 2);
     assert_null(coro_current());
     assert_int_equal(PTR_TO_INT(coro_send(child, INT_TO_PTR(12))), 42);
     assert_int_equal(coro_status(child), CORO_DEAD);
-    assert_int_equal(h.got[0], 30);
-    assert_int_equal(h.got[1], 12);
-    assert_ptr_equal(h.seen_current[1], child);
-    assert_ptr_equal(h.seen_current[2], child);
-    assert_int_equal(h.seen_parent[1], CORO_DEAD);
-    assert_int_equal(h.seen_parent[2], CORO_DEAD);
 
     assert_int_equal(coro_destroy(child), 0);
-    assert_int_equal(coro_destroy(h.parent), 0);
+    assert_int_equal(coro_destroy(parent), 0);
 }
 
 /* ---- whoever resumes gets the yield ------------------------------------- */
 
 struct relay_log {
     coro_t *x, *p, *q;
-    coro_t *x_current[3];
-    enum coro_status x_saw_p[3], x_saw_q[3];
-    intptr_t x_got[3];
 };
 
-/* Records who is current and the statuses of p and q, three times. */
+/* Yields 10, 20, 30 to whoever resumed it: main, then p, then main; q
+ * resumes it last. Checks, each time, that it is current and the statuses
+ * of p and q, and what it was sent (p sends 1, main 7, q 2). */
 static void *relay_x(coro_t *co, void *arg)
 {
+    static const enum coro_status p_status[3] = {CORO_CREATED, CORO_NORMAL, CORO_DEAD};
+    static const intptr_t sent[3] = {1, 7, 2};
     struct relay_log *r = arg;
     intptr_t v = 0;
 
     for (int i = 0; i < 3; i++) {
-        r->x_current[i] = coro_current();
-        r->x_saw_p[i] = coro_status(r->p);
-        r->x_saw_q[i] = coro_status(r->q);
+        body_assert_ptr_equal(coro_current(), co);
+        body_assert_int_equal(coro_status(r->p), p_status[i]);
+        body_assert_int_equal(coro_status(r->q), CORO_CREATED);
         v = PTR_TO_INT(coro_yield(co, INT_TO_PTR(10 * (i + 1))));
-        r->x_got[i] = v;
+        body_assert_int_equal(v, sent[i]);
     }
     return INT_TO_PTR(v);
 }
@@ -394,24 +348,10 @@ static void test_nesting_yield_goes_to_latest_resumer(void **state)
 
     /* Main starts x; then p, main and q resume it in turn. */
     assert_int_equal(PTR_TO_INT(coro_next(r.x)), 10);
-    assert_ptr_equal(r.x_current[0], r.x);
-    assert_int_equal(r.x_saw_p[0], CORO_CREATED);
-
     assert_int_equal(PTR_TO_INT(coro_next(r.p)), 20 + 1); /* x yields 20 to p */
     assert_int_equal(coro_status(r.p), CORO_DEAD);
-    assert_int_equal(r.x_got[0], 1);
-    assert_ptr_equal(r.x_current[1], r.x);
-    assert_int_equal(r.x_saw_p[1], CORO_NORMAL);
-    assert_int_equal(r.x_saw_q[1], CORO_CREATED);
-
     assert_int_equal(PTR_TO_INT(coro_send(r.x, INT_TO_PTR(7))), 30); /* to main */
-    assert_int_equal(r.x_got[1], 7);
-    assert_ptr_equal(r.x_current[2], r.x);
-    assert_int_equal(r.x_saw_p[2], CORO_DEAD);
-    assert_int_equal(r.x_saw_q[2], CORO_CREATED);
-
-    assert_int_equal(PTR_TO_INT(coro_next(r.q)), 2 + 2); /* x returns 2 to q */
-    assert_int_equal(r.x_got[2], 2);
+    assert_int_equal(PTR_TO_INT(coro_next(r.q)), 2 + 2);             /* x returns 2 to q */
     assert_int_equal(coro_status(r.x), CORO_DEAD);
     assert_int_equal(coro_status(r.q), CORO_DEAD);
     assert_null(coro_current());
@@ -432,8 +372,6 @@ static const int deep_marks[] = {1, 10, 100, 500, 999, 1000};
 #define DEEP_MARKS ((int)(sizeof deep_marks / sizeof deep_marks[0]))
 
 struct deep {
-    int bad_sends;   /* a yield returned something other than what was sent */
-    int bad_frames;  /* a frame's locals changed across the yields below it */
     int deepest;
 };
 
@@ -446,26 +384,31 @@ static int deep_is_mark(int depth)
 }
 
 /* Each frame keeps a small array on the stack; it yields +depth on the way
- * down and -depth on the way up at the marked depths, expects 2 * depth
- * back, and returns the sum of its array plus the sums below it. */
+ * down and -depth on the way up at the marked depths, checks that it gets
+ * 2 * depth back and that its array is intact after the frames below it
+ * yielded, and returns the sum of its array plus the sums below it. */
 static long deep_recurse(coro_t *co, struct deep *d, int depth)
 {
     volatile long local[8];
     long below = 0, sum = 0;
+    intptr_t got;
 
     for (int i = 0; i < 8; i++)
         local[i] = 8L * depth + i;
     if (depth > d->deepest)
         d->deepest = depth;
-    if (deep_is_mark(depth) && PTR_TO_INT(coro_yield(co, INT_TO_PTR(depth))) != 2 * depth)
-        d->bad_sends++;
+    if (deep_is_mark(depth)) {
+        got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(depth)));
+        body_assert_int_equal(got, 2 * depth);
+    }
     if (depth < DEEP_MAX)
         below = deep_recurse(co, d, depth + 1);
-    if (deep_is_mark(depth) && PTR_TO_INT(coro_yield(co, INT_TO_PTR(-depth))) != 2 * depth)
-        d->bad_sends++;
+    if (deep_is_mark(depth)) {
+        got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(-depth)));
+        body_assert_int_equal(got, 2 * depth);
+    }
     for (int i = 0; i < 8; i++) {
-        if (local[i] != 8L * depth + i)
-            d->bad_frames++;
+        body_assert_int_equal(local[i], 8L * depth + i);
         sum += local[i];
     }
     return below + sum;
@@ -510,8 +453,6 @@ static void test_nesting_yield_from_deep_recursion(void **state)
             expected += 8 * depth + i;
     assert_int_equal(PTR_TO_INT(out), expected);
     assert_int_equal(d.deepest, DEEP_MAX);
-    assert_int_equal(d.bad_sends, 0);
-    assert_int_equal(d.bad_frames, 0);
     assert_null(coro_current());
     assert_int_equal(coro_destroy(co), 0);
 }
@@ -819,57 +760,54 @@ static void test_nesting_ping_pong_driver(void **state)
 
 /* ---- resuming from a cleanup --------------------------------------------- */
 
+/* The events of test_nesting_resume_from_cleanup(). */
+enum { A_RAN = 'a', B_RAN = 'b', A_CLEANUP = 'c', B_RESUMED = 'B', A_RESUMED = 'X' };
+
 struct hook {
     coro_t *a, *b;
-    char events[8];
-    int n;
-    coro_t *b_current, *b_current_late;
-    enum coro_status b_saw_a, b_saw_a_late;
-    coro_t *cleanup_current_after;
-    intptr_t cleanup_got;
-    int cleanup_resume_dead;
 };
 
-/* Yields once per resume, noting each run. */
+/* Yields 77, then returns 88: current both times, A SUSPENDED at first,
+ * then NORMAL (B is resumed from A's cleanup). */
 static void *hooked_b(coro_t *co, void *arg)
 {
     struct hook *h = arg;
 
-    h->events[h->n++] = 'b';
-    h->b_current = coro_current();
-    h->b_saw_a = coro_status(h->a);
+    record(B_RAN);
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_int_equal(coro_status(h->a), CORO_SUSPENDED);
     coro_yield(co, INT_TO_PTR(77));
-    h->events[h->n++] = 'B';
-    h->b_current_late = coro_current();
-    h->b_saw_a_late = coro_status(h->a);
+    record(B_RESUMED);
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_int_equal(coro_status(h->a), CORO_NORMAL);
     return INT_TO_PTR(88);
 }
 
-/* A's cleanup resumes B to its end, then finds B dead. */
+/* A's cleanup resumes B to its end, is current again after, then finds B
+ * dead. */
 static void a_cleanup(void *arg)
 {
     struct hook *h = arg;
 
-    h->events[h->n++] = 'c';
-    h->cleanup_got = PTR_TO_INT(coro_next(h->b));
-    h->cleanup_current_after = coro_current();
-    h->cleanup_resume_dead = coro_resume(h->b, NULL, NULL);
+    record(A_CLEANUP);
+    body_assert_int_equal(PTR_TO_INT(coro_next(h->b)), 88);
+    body_assert_ptr_equal(coro_current(), h->a);
+    body_assert_int_equal(coro_resume(h->b, NULL, NULL), ESRCH);
 }
 
 static void *hooked_a(coro_t *co, void *arg)
 {
-    struct hook *h = arg;
-
-    coro_defer(co, a_cleanup, h);
-    h->events[h->n++] = 'a';
+    coro_defer(co, a_cleanup, arg);
+    record(A_RAN);
     coro_yield(co, NULL);
-    h->events[h->n++] = 'X'; /* never: A is closed while suspended */
+    record(A_RESUMED); /* never: A is closed while suspended */
     return NULL;
 }
 
 static void test_nesting_resume_from_cleanup(void **state)
 {
     /* A cleanup may resume another coroutine; the closing coroutine is NORMAL meanwhile. */
+    static const int expected[] = {A_RAN, B_RAN, A_CLEANUP, B_RESUMED};
     struct hook h = {0};
 
     (void)state;
@@ -877,18 +815,10 @@ static void test_nesting_resume_from_cleanup(void **state)
     h.b = must_create(hooked_b, &h);
     assert_null(coro_next(h.a));
     assert_int_equal(PTR_TO_INT(coro_next(h.b)), 77); /* B waits in its yield */
-    assert_ptr_equal(h.b_current, h.b);
-    assert_int_equal(h.b_saw_a, CORO_SUSPENDED);
 
     assert_int_equal(coro_close(h.a), 0);
     assert_int_equal(coro_status(h.a), CORO_DEAD);
-    assert_int_equal(h.n, 4);
-    assert_memory_equal(h.events, "abcB", 4);
-    assert_int_equal(h.cleanup_got, 88);
-    assert_ptr_equal(h.b_current_late, h.b);
-    assert_int_equal(h.b_saw_a_late, CORO_NORMAL);
-    assert_ptr_equal(h.cleanup_current_after, h.a);
-    assert_int_equal(h.cleanup_resume_dead, ESRCH);
+    assert_log(expected, 4);
     assert_int_equal(coro_status(h.b), CORO_DEAD);
     assert_null(coro_current());
     assert_int_equal(coro_destroy(h.b), 0);
@@ -898,18 +828,18 @@ static void test_nesting_resume_from_cleanup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nesting_three_deep_statuses),
-        cmocka_unit_test(test_nesting_yield_returns_one_level),
-        cmocka_unit_test(test_nesting_values_flow_through_levels),
-        cmocka_unit_test(test_nesting_child_destroyed_by_parent),
-        cmocka_unit_test(test_nesting_child_resumed_from_main),
-        cmocka_unit_test(test_nesting_yield_goes_to_latest_resumer),
-        cmocka_unit_test(test_nesting_yield_from_deep_recursion),
-        cmocka_unit_test(test_nesting_recursive_tree_walk),
-        cmocka_unit_test(test_nesting_ten_thousand_alive),
-        cmocka_unit_test(test_nesting_interleaved_generators),
-        cmocka_unit_test(test_nesting_ping_pong_driver),
-        cmocka_unit_test(test_nesting_resume_from_cleanup),
+        logged_test(test_nesting_three_deep_statuses),
+        logged_test(test_nesting_yield_returns_one_level),
+        logged_test(test_nesting_values_flow_through_levels),
+        logged_test(test_nesting_child_destroyed_by_parent),
+        logged_test(test_nesting_child_resumed_from_main),
+        logged_test(test_nesting_yield_goes_to_latest_resumer),
+        logged_test(test_nesting_yield_from_deep_recursion),
+        logged_test(test_nesting_recursive_tree_walk),
+        logged_test(test_nesting_ten_thousand_alive),
+        logged_test(test_nesting_interleaved_generators),
+        logged_test(test_nesting_ping_pong_driver),
+        logged_test(test_nesting_resume_from_cleanup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
