@@ -5,10 +5,13 @@
  * another thread than the one that ran it, and concurrent creation and
  * destruction through the shared stack pool.
  *
- * Threads only record what they see; the tests assert in the main thread
- * after joining them (a cmocka assertion may only fail on the thread that
- * runs the test). Threads meet through joins, barriers and a mutex with a
- * condition variable: never through sleeps.
+ * No cmocka assertion off the thread that runs the test. Threads that run
+ * at the same time record what they see, and the test asserts after
+ * joining them. A coroutine that runs on one thread at a time, each after
+ * the last and all joined before the test ends (the relay's, and the one
+ * nested on another thread), checks in place with body_assert_*(): every
+ * test is a body_checked_test(). Threads meet through joins, barriers and a
+ * mutex with a condition variable: never through sleeps.
  */
 #define _POSIX_C_SOURCE 200809L /* pthread barriers with -std=c11 */
 
@@ -95,7 +98,9 @@ struct step {
  * Step k runs on thread k % nthreads, strictly after step k - 1: the turn
  * counter under the mutex orders them, so each step's thread sees all that
  * the coroutine did on the thread before. All threads stay alive until the
- * last step, so their pthread_t values are distinct.
+ * last step, so their pthread_t values are distinct. The coroutine runs on
+ * one thread at a time, each step ordered after the last and all joined
+ * before the test ends, so its body checks with body_assert_*().
  */
 struct relay {
     pthread_mutex_t lock;
@@ -104,8 +109,7 @@ struct relay {
     int steps;
     int nthreads;
     coro_t *co;
-    /* What bodies note with relay_note(): */
-    int noted, bad_thread, bad_current, bad_status;
+    int noted; /* the relay_note() calls */
     struct step step[RELAY_MAX_STEPS];
 };
 
@@ -114,15 +118,13 @@ struct relay_seat {
     struct relay *r;
 };
 
-/* Called by a body after each resume: is it on the thread that resumed it,
- * and is expected the current coroutine? (The turn is stable here: only
+/* Called by a body after each resume: it is on the thread that resumed it,
+ * and expected is the current coroutine. (The turn is stable here: only
  * the thread running this step changes it, after the resume returns.) */
 static void relay_note(struct relay *r, coro_t *expected)
 {
-    if (!pthread_equal(self_fn(), r->step[r->turn].by))
-        r->bad_thread++;
-    if (coro_current() != expected)
-        r->bad_current++;
+    body_assert_true(pthread_equal(self_fn(), r->step[r->turn].by));
+    body_assert_ptr_equal(coro_current(), expected);
     r->noted++;
 }
 
@@ -190,10 +192,15 @@ static void relay_free(struct relay *r)
     free(r);
 }
 
-/* Every step succeeded, on a thread outside any coroutine before and after,
- * and the steps ran on threads 0, 1, ..., nthreads - 1, 0, 1, ..., which
- * were all different. */
-static void assert_relay_steps(const struct relay *r)
+/*
+ * After relay_run(): every step succeeded, on a thread outside any
+ * coroutine before and after, and the steps ran on threads 0, 1, ...,
+ * nthreads - 1, 0, 1, ..., which were all different. Resume k gave out[k]
+ * and left the coroutine SUSPENDED, or DEAD if it was the last step (out[k]
+ * of a destroy step is not read). The body called relay_note() notes
+ * times.
+ */
+static void assert_relay_steps(const struct relay *r, int notes, const intptr_t *out)
 {
     for (int k = 0; k < r->steps; k++) {
         const struct step *s = &r->step[k];
@@ -202,17 +209,22 @@ static void assert_relay_steps(const struct relay *r)
         assert_null(s->current_before);
         assert_null(s->current_after);
         assert_true(pthread_equal(s->by, r->step[k % r->nthreads].by));
+        if (!s->destroy) {
+            assert_int_equal(s->out, out[k]);
+            assert_int_equal(s->status_after, k < r->steps - 1 ? CORO_SUSPENDED : CORO_DEAD);
+        }
     }
     for (int i = 0; i < r->nthreads; i++)
         for (int j = i + 1; j < r->nthreads; j++)
             assert_false(pthread_equal(r->step[i].by, r->step[j].by));
+    assert_int_equal(r->noted, notes);
 }
 
 /* ---- many round trips on four threads at once --------------------------- */
 
 #define TRIPS 10000
 
-struct tripper {
+struct trip_worker {
     struct worker worker;
     coro_t *current_before;
     long bad_values, bad_current_inside, bad_current_outside, bad_errors;
@@ -225,7 +237,7 @@ struct tripper {
  * every resume. */
 static void *trip_body(coro_t *co, void *arg)
 {
-    struct tripper *w = arg;
+    struct trip_worker *w = arg;
     intptr_t sum = 0, inc;
 
     while ((inc = PTR_TO_INT(coro_yield(co, INT_TO_PTR(sum)))) >= 0) {
@@ -244,7 +256,7 @@ static intptr_t trip_base(int index)
 /* Two coroutines of this thread's own, resumed alternately TRIPS times. */
 static void *trip_thread(void *arg)
 {
-    struct tripper *w = arg;
+    struct trip_worker *w = arg;
     coro_t *co[2];
     intptr_t expect[2] = {0, 0};
     void *out = NULL;
@@ -287,7 +299,7 @@ static void *trip_thread(void *arg)
 static void test_threads_round_trips_on_four_threads(void **state)
 {
     /* Four threads each run their own coroutines through 10,000 round trips at once. */
-    struct tripper w[THREADS] = {0};
+    struct trip_worker w[THREADS] = {0};
 
     (void)state;
     run_workers(trip_thread, w, THREADS, sizeof w[0]);
@@ -313,7 +325,7 @@ static void test_threads_round_trips_on_four_threads(void **state)
 
 /* ---- coro_current() is per thread --------------------------------------- */
 
-struct presence {
+struct inside_probe {
     struct worker worker;
     pthread_barrier_t *inside, *checked;
     coro_t *co;
@@ -323,9 +335,9 @@ struct presence {
 };
 
 /* Waits inside the coroutine until main has looked, then looks again. */
-static void *presence_body(coro_t *co, void *arg)
+static void *inside_probe_body(coro_t *co, void *arg)
 {
-    struct presence *p = arg;
+    struct inside_probe *p = arg;
 
     (void)co;
     p->inside_first = coro_current();
@@ -335,11 +347,11 @@ static void *presence_body(coro_t *co, void *arg)
     return NULL;
 }
 
-static void *presence_thread(void *arg)
+static void *inside_probe_thread(void *arg)
 {
-    struct presence *p = arg;
+    struct inside_probe *p = arg;
 
-    p->co = coro_create(presence_body, p, 0);
+    p->co = coro_create(inside_probe_body, p, 0);
     p->created = p->co != NULL;
     if (p->co == NULL) {
         /* Still meet the others, so nobody waits forever. */
@@ -357,7 +369,7 @@ static void test_threads_current_is_per_thread(void **state)
 {
     /* While two threads are inside coroutines, each sees its own and main sees NULL. */
     struct crew crew;
-    struct presence p[2] = {0};
+    struct inside_probe p[2] = {0};
     pthread_barrier_t inside, checked;
     coro_t *main_current;
     enum coro_status seen[2];
@@ -369,7 +381,7 @@ static void test_threads_current_is_per_thread(void **state)
         p[i].inside = &inside;
         p[i].checked = &checked;
     }
-    start_workers(&crew, presence_thread, p, 2, sizeof p[0]);
+    start_workers(&crew, inside_probe_thread, p, 2, sizeof p[0]);
 
     pthread_barrier_wait(&inside);
     /* Both threads are now inside their coroutines. */
@@ -393,91 +405,95 @@ static void test_threads_current_is_per_thread(void **state)
     assert_ptr_not_equal(p[0].co, p[1].co);
 }
 
-/* ---- one coroutine, four threads ---------------------------------------- */
+/* ---- one coroutine handed round four threads ----------------------------- */
 
-struct travel {
-    struct relay *r;
-    pthread_t seen[THREADS];
-    coro_t *current[THREADS];
-    intptr_t got[THREADS];
-    int locals_ok;
-};
+#define HANDOFFS 2000
+#define HANDOFF_LOCALS 16
 
-/* Records the thread and coro_current() after every resume, keeps a local
- * array across the yields, and returns the sum of what it was sent. */
-static void *travel_body(coro_t *co, void *arg)
+/* A running sum of what it is sent, over the relay's steps: checks each
+ * send and notes its thread at every resume, and keeps a local array,
+ * adding each send to one of its elements, that it checks at the end. */
+static void *handoff_body(coro_t *co, void *arg)
 {
-    struct travel *tr = arg;
-    volatile intptr_t local[16];
-    intptr_t total = 0;
+    struct relay *r = arg;
+    volatile intptr_t local[HANDOFF_LOCALS];
+    intptr_t sum = 0;
 
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < HANDOFF_LOCALS; i++)
         local[i] = (intptr_t)i * i;
-    for (int i = 0; i < THREADS; i++) {
-        tr->seen[i] = self_fn();
-        tr->current[i] = coro_current();
-        relay_note(tr->r, co);
-        if (i == THREADS - 1)
-            break;
-        tr->got[i] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(total)));
-        total += tr->got[i];
-        local[i] += tr->got[i];
+    relay_note(r, co);
+    for (int k = 1; k < r->steps; k++) {
+        intptr_t got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(sum)));
+
+        relay_note(r, co);
+        body_assert_int_equal(got, r->step[k].send);
+        sum += got;
+        local[k % HANDOFF_LOCALS] += got;
     }
-    tr->locals_ok = 1;
-    for (int i = 0; i < 16; i++)
-        if (local[i] != (intptr_t)i * i + (i < THREADS - 1 ? tr->got[i] : 0))
-            tr->locals_ok = 0;
-    return INT_TO_PTR(total);
+    for (int i = 0; i < HANDOFF_LOCALS; i++) {
+        intptr_t want = (intptr_t)i * i;
+
+        for (int k = i == 0 ? HANDOFF_LOCALS : i; k < r->steps; k += HANDOFF_LOCALS)
+            want += r->step[k].send;
+        body_assert_int_equal(local[i], want);
+    }
+    return INT_TO_PTR(sum);
+}
+
+/* handoff_body() resumed steps times, step k on thread k % THREADS and sent
+ * send[k] (send[0], the start, is not sent), must yield out[k]. */
+static void run_handoffs(int steps, const intptr_t *send, const intptr_t *out)
+{
+    struct relay *r = relay_new(steps, THREADS);
+
+    r->co = must_create(handoff_body, r);
+    for (int k = 1; k < steps; k++)
+        r->step[k].send = send[k];
+    relay_run(r);
+
+    assert_relay_steps(r, steps, out);
+    assert_null(coro_current());
+    assert_int_equal(coro_destroy(r->co), 0);
+    relay_free(r);
 }
 
 static void test_threads_resumed_on_each_thread_in_turn(void **state)
 {
     /* One coroutine resumed once by each of four threads runs on each, state intact. */
-    struct relay *r = relay_new(THREADS, THREADS);
-    struct travel tr = {.r = r};
+    static const intptr_t send[THREADS] = {0, 5, 7, 9}, out[THREADS] = {0, 5, 12, 21};
 
     (void)state;
-    r->co = must_create(travel_body, &tr);
-    r->step[1].send = 5;
-    r->step[2].send = 7;
-    r->step[3].send = 9;
-    relay_run(r);
+    run_handoffs(THREADS, send, out);
+}
 
-    assert_relay_steps(r);
-    for (int k = 0; k < THREADS; k++) {
-        assert_true(pthread_equal(tr.seen[k], r->step[k].by));
-        assert_ptr_equal(tr.current[k], r->co);
+static void test_threads_handoff_stress(void **state)
+{
+    /* One coroutine handed round four threads 2,000 times stays right at every step. */
+    intptr_t *send = calloc(HANDOFFS, sizeof *send), *out = calloc(HANDOFFS, sizeof *out);
+    intptr_t sum = 0;
+
+    (void)state;
+    assert_non_null(send);
+    assert_non_null(out);
+    for (int k = 0; k < HANDOFFS; k++) {
+        send[k] = k;
+        sum += k;
+        out[k] = sum;
     }
-    assert_int_equal(r->step[0].out, 0);
-    assert_int_equal(r->step[1].out, 5);
-    assert_int_equal(r->step[2].out, 12);
-    assert_int_equal(r->step[3].out, 21);
-    for (int k = 0; k < THREADS - 1; k++)
-        assert_int_equal(r->step[k].status_after, CORO_SUSPENDED);
-    assert_int_equal(r->step[THREADS - 1].status_after, CORO_DEAD);
-    assert_true(tr.locals_ok);
-    assert_int_equal(r->noted, THREADS);
-    assert_int_equal(r->bad_thread, 0);
-    assert_int_equal(r->bad_current, 0);
-
-    assert_null(coro_current());
-    assert_int_equal(coro_destroy(r->co), 0);
-    relay_free(r);
+    assert_int_equal(sum, (intptr_t)HANDOFFS * (HANDOFFS - 1) / 2);
+    run_handoffs(HANDOFFS, send, out);
+    free(out);
+    free(send);
 }
 
 /* ---- migrating at call depth --------------------------------------------- */
 
 #define DEPTH_STEPS 8
 
-struct depth {
-    struct relay *r;
-    int bad_frames;
-};
-
 /* Yields from the innermost of three frames, each with locals of its own
  * checked after the frames below return. Level 3 yields DEPTH_STEPS - 1
  * times, handing out the running sum of what it was sent. */
-static intptr_t depth_level(coro_t *co, struct depth *d, int level)
+static intptr_t depth_level(coro_t *co, struct relay *r, int level)
 {
     volatile intptr_t local[6];
     intptr_t result = 0;
@@ -485,17 +501,16 @@ static intptr_t depth_level(coro_t *co, struct depth *d, int level)
     for (int i = 0; i < 6; i++)
         local[i] = 100 * level + i;
     if (level < 3) {
-        result = depth_level(co, d, level + 1) + level;
+        result = depth_level(co, r, level + 1) + level;
     } else {
-        relay_note(d->r, co);
+        relay_note(r, co);
         for (int i = 1; i < DEPTH_STEPS; i++) {
             result += PTR_TO_INT(coro_yield(co, INT_TO_PTR(result)));
-            relay_note(d->r, co);
+            relay_note(r, co);
         }
     }
     for (int i = 0; i < 6; i++)
-        if (local[i] != 100 * level + i)
-            d->bad_frames++;
+        body_assert_int_equal(local[i], 100 * level + i);
     return result;
 }
 
@@ -508,29 +523,20 @@ static void test_threads_migrate_at_call_depth(void **state)
 {
     /* A coroutine suspended three calls deep keeps working as it moves between threads. */
     struct relay *r = relay_new(DEPTH_STEPS, THREADS);
-    struct depth d = {.r = r};
-    intptr_t sum = 0;
+    intptr_t out[DEPTH_STEPS], sum = 0;
 
     (void)state;
-    r->co = must_create(depth_body, &d);
-    for (int k = 1; k < DEPTH_STEPS; k++)
+    r->co = must_create(depth_body, r);
+    for (int k = 0; k < DEPTH_STEPS; k++) {
         r->step[k].send = 10 * k;
+        sum += r->step[k].send;
+        out[k] = sum;
+    }
+    /* The sum, plus 2 and 1 added by levels 2 and 1 on the way out. */
+    out[DEPTH_STEPS - 1] += 3;
     relay_run(r);
 
-    assert_relay_steps(r);
-    for (int k = 0; k < DEPTH_STEPS - 1; k++) {
-        sum += r->step[k].send;
-        assert_int_equal(r->step[k].out, sum);
-        assert_int_equal(r->step[k].status_after, CORO_SUSPENDED);
-    }
-    sum += r->step[DEPTH_STEPS - 1].send;
-    /* The sum, plus 2 and 1 added by levels 2 and 1 on the way out. */
-    assert_int_equal(r->step[DEPTH_STEPS - 1].out, sum + 3);
-    assert_int_equal(r->step[DEPTH_STEPS - 1].status_after, CORO_DEAD);
-    assert_int_equal(r->noted, DEPTH_STEPS);
-    assert_int_equal(r->bad_thread, 0);
-    assert_int_equal(r->bad_current, 0);
-    assert_int_equal(d.bad_frames, 0);
+    assert_relay_steps(r, DEPTH_STEPS, out);
     assert_int_equal(coro_destroy(r->co), 0);
     relay_free(r);
 }
@@ -540,7 +546,6 @@ static void test_threads_migrate_at_call_depth(void **state)
 struct delegation {
     struct relay *r;
     coro_t *outer, *sub;
-    intptr_t outer_got;
     int sub_notes, outer_notes;
 };
 
@@ -554,8 +559,7 @@ static void *deleg_sub(coro_t *co, void *arg)
     for (int i = 1; i <= 3; i++) {
         relay_note(g->r, co);
         g->sub_notes++;
-        if (coro_status(g->outer) != CORO_NORMAL)
-            g->r->bad_status++;
+        body_assert_int_equal(coro_status(g->outer), CORO_NORMAL);
         sum += PTR_TO_INT(coro_yield(co, INT_TO_PTR(10 * i)));
     }
     relay_note(g->r, co);
@@ -563,29 +567,30 @@ static void *deleg_sub(coro_t *co, void *arg)
     return INT_TO_PTR(sum);
 }
 
-/* Yields 1, then delegates to sub, then returns sub's result plus what it
- * got for its own yield plus 1000. */
+/* Yields 1 and expects 100 back, then delegates to sub, then returns sub's
+ * result plus 100 plus 1000. */
 static void *deleg_outer(coro_t *co, void *arg)
 {
     struct delegation *g = arg;
-    intptr_t from_sub;
+    intptr_t got, from_sub;
 
     relay_note(g->r, co);
     g->outer_notes++;
-    g->outer_got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(1)));
+    got = PTR_TO_INT(coro_yield(co, INT_TO_PTR(1)));
+    body_assert_int_equal(got, 100);
     relay_note(g->r, co);
     g->outer_notes++;
     from_sub = PTR_TO_INT(coro_yield_from(co, g->sub));
     relay_note(g->r, co);
     g->outer_notes++;
-    if (coro_status(g->sub) != CORO_DEAD)
-        g->r->bad_status++;
-    return INT_TO_PTR(from_sub + g->outer_got + 1000);
+    body_assert_int_equal(coro_status(g->sub), CORO_DEAD);
+    return INT_TO_PTR(from_sub + got + 1000);
 }
 
 static void test_threads_migrate_inside_yield_from(void **state)
 {
     /* A coroutine suspended in coro_yield_from() keeps delegating as it moves threads. */
+    static const intptr_t out[5] = {1, 10, 20, 30, 2 + 3 + 4 + 100 + 1000};
     struct relay *r = relay_new(5, THREADS);
     struct delegation g = {.r = r};
 
@@ -599,137 +604,56 @@ static void test_threads_migrate_inside_yield_from(void **state)
     r->step[4].send = 4;
     relay_run(r);
 
-    assert_relay_steps(r);
-    assert_int_equal(r->step[0].out, 1);
-    assert_int_equal(r->step[1].out, 10);
-    assert_int_equal(r->step[2].out, 20);
-    assert_int_equal(r->step[3].out, 30);
-    assert_int_equal(r->step[4].out, 2 + 3 + 4 + 100 + 1000);
-    for (int k = 0; k < 4; k++)
-        assert_int_equal(r->step[k].status_after, CORO_SUSPENDED);
-    assert_int_equal(r->step[4].status_after, CORO_DEAD);
-    assert_int_equal(g.outer_got, 100);
+    assert_relay_steps(r, 7, out);
     assert_int_equal(g.sub_notes, 4);
     assert_int_equal(g.outer_notes, 3);
-    assert_int_equal(r->noted, 7);
-    assert_int_equal(r->bad_thread, 0);
-    assert_int_equal(r->bad_current, 0);
-    assert_int_equal(r->bad_status, 0);
     assert_int_equal(coro_status(g.sub), CORO_DEAD);
     assert_int_equal(coro_destroy(g.sub), 0);
     assert_int_equal(coro_destroy(g.outer), 0);
     relay_free(r);
 }
 
-/* ---- many handoffs -------------------------------------------------------- */
-
-#define HANDOFFS 2000
-
-struct baton {
-    struct relay *r;
-    int locals_ok;
-};
-
-/* A running sum over HANDOFFS - 1 sends, noting its thread every time. */
-static void *baton_body(coro_t *co, void *arg)
-{
-    struct baton *b = arg;
-    volatile intptr_t mark[8];
-    intptr_t sum = 0;
-
-    for (int i = 0; i < 8; i++)
-        mark[i] = -i;
-    relay_note(b->r, co);
-    for (int i = 1; i < HANDOFFS; i++) {
-        sum += PTR_TO_INT(coro_yield(co, INT_TO_PTR(sum)));
-        relay_note(b->r, co);
-        mark[i % 8] -= 1;
-    }
-    b->locals_ok = 1;
-    for (int i = 0; i < 8; i++)
-        if (mark[i] != -i - (HANDOFFS - 1) / 8 - (i != 0 && i <= (HANDOFFS - 1) % 8))
-            b->locals_ok = 0;
-    return INT_TO_PTR(sum);
-}
-
-static void test_threads_handoff_stress(void **state)
-{
-    /* One coroutine handed round four threads 2,000 times stays right at every step. */
-    struct relay *r = relay_new(HANDOFFS, THREADS);
-    struct baton b = {.r = r};
-    intptr_t sum = 0;
-
-    (void)state;
-    r->co = must_create(baton_body, &b);
-    for (int k = 1; k < HANDOFFS; k++)
-        r->step[k].send = k;
-    relay_run(r);
-
-    assert_relay_steps(r);
-    for (int k = 0; k < HANDOFFS; k++) {
-        sum += r->step[k].send;
-        assert_int_equal(r->step[k].out, sum);
-        assert_int_equal(r->step[k].status_after, k < HANDOFFS - 1 ? CORO_SUSPENDED : CORO_DEAD);
-    }
-    assert_int_equal(sum, (intptr_t)HANDOFFS * (HANDOFFS - 1) / 2);
-    assert_int_equal(r->noted, HANDOFFS);
-    assert_int_equal(r->bad_thread, 0);
-    assert_int_equal(r->bad_current, 0);
-    assert_true(b.locals_ok);
-    assert_int_equal(coro_destroy(r->co), 0);
-    relay_free(r);
-}
-
 /* ---- destroyed on another thread ---------------------------------------- */
 
-struct farewell {
+struct remote_destroy {
     struct relay *r;
     int cleanups;
-    pthread_t cleanup_thread;
-    coro_t *cleanup_current;
-    int after_yield;
 };
 
-static void farewell_cleanup(void *arg)
+/* Runs on the thread that destroys the coroutine (step 1), not the one that
+ * ran it (step 0), as the current coroutine. */
+static void remote_destroy_cleanup(void *arg)
 {
-    struct farewell *f = arg;
+    struct remote_destroy *d = arg;
 
-    f->cleanups++;
-    f->cleanup_thread = self_fn();
-    f->cleanup_current = coro_current();
+    d->cleanups++;
+    body_assert_true(pthread_equal(self_fn(), d->r->step[1].by));
+    body_assert_true(!pthread_equal(self_fn(), d->r->step[0].by));
+    body_assert_ptr_equal(coro_current(), d->r->co);
 }
 
-static void *farewell_body(coro_t *co, void *arg)
+static void *remote_destroy_body(coro_t *co, void *arg)
 {
-    struct farewell *f = arg;
-
-    coro_defer(co, farewell_cleanup, f);
+    coro_defer(co, remote_destroy_cleanup, arg);
     coro_yield(co, INT_TO_PTR(1));
-    f->after_yield = 1; /* never: destroyed while suspended */
+    body_fail_msg("resumed after its yield: it is destroyed while suspended");
     return NULL;
 }
 
 static void test_threads_destroy_on_other_thread(void **state)
 {
     /* Destroyed on another thread than it ran on, a coroutine runs its cleanup there. */
+    static const intptr_t out[2] = {1, 0};
     struct relay *r = relay_new(2, 2);
-    struct farewell f = {.r = r};
-    coro_t *co;
+    struct remote_destroy d = {.r = r};
 
     (void)state;
-    co = must_create(farewell_body, &f);
-    r->co = co;
+    r->co = must_create(remote_destroy_body, &d);
     r->step[1].destroy = 1;
     relay_run(r);
 
-    assert_relay_steps(r);
-    assert_int_equal(r->step[0].out, 1);
-    assert_int_equal(r->step[0].status_after, CORO_SUSPENDED);
-    assert_int_equal(f.cleanups, 1);
-    assert_true(pthread_equal(f.cleanup_thread, r->step[1].by));
-    assert_false(pthread_equal(f.cleanup_thread, r->step[0].by));
-    assert_ptr_equal(f.cleanup_current, co);
-    assert_int_equal(f.after_yield, 0);
+    assert_relay_steps(r, 0, out);
+    assert_int_equal(d.cleanups, 1);
     relay_free(r);
 }
 
@@ -836,34 +760,34 @@ static void test_threads_busy_while_running_elsewhere(void **state)
 
 /* ---- nested on one thread, resumed from another -------------------------- */
 
+/* shared runs on one thread at a time (the worker's, joined, then main's),
+ * so its body checks with body_assert_*(). */
 struct crossing {
     coro_t *shared, *worker;
-    pthread_t worker_thread;
-    pthread_t shared_seen[3];
-    coro_t *shared_current[3];
-    enum coro_status shared_saw_worker;
-    intptr_t shared_got[2];
-    coro_t *worker_current_after;
+    pthread_t main_thread, worker_thread;
     intptr_t worker_result;
     int worker_destroyed;
 };
 
-/* Made by main; first resumed by a coroutine on another thread, then by
- * main itself. */
+/* Made by main; first resumed by a coroutine on another thread, then twice
+ * by main itself, sent 20 and 22. */
 static void *shared_body(coro_t *co, void *arg)
 {
     struct crossing *x = arg;
+    intptr_t got[2];
 
-    x->shared_seen[0] = self_fn();
-    x->shared_current[0] = coro_current();
-    x->shared_saw_worker = coro_status(x->worker);
-    x->shared_got[0] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(1)));
-    x->shared_seen[1] = self_fn();
-    x->shared_current[1] = coro_current();
-    x->shared_got[1] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(2)));
-    x->shared_seen[2] = self_fn();
-    x->shared_current[2] = coro_current();
-    return INT_TO_PTR(x->shared_got[0] + x->shared_got[1]);
+    body_assert_true(pthread_equal(self_fn(), x->worker_thread));
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_int_equal(coro_status(x->worker), CORO_NORMAL);
+    got[0] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(1)));
+    body_assert_int_equal(got[0], 20);
+    body_assert_true(pthread_equal(self_fn(), x->main_thread));
+    body_assert_ptr_equal(coro_current(), co);
+    got[1] = PTR_TO_INT(coro_yield(co, INT_TO_PTR(2)));
+    body_assert_int_equal(got[1], 22);
+    body_assert_true(pthread_equal(self_fn(), x->main_thread));
+    body_assert_ptr_equal(coro_current(), co);
+    return INT_TO_PTR(got[0] + got[1]);
 }
 
 /* Starts the shared coroutine from inside itself and returns its value. */
@@ -872,8 +796,7 @@ static void *crossing_worker(coro_t *co, void *arg)
     struct crossing *x = arg;
     intptr_t v = PTR_TO_INT(coro_next(x->shared));
 
-    (void)co;
-    x->worker_current_after = coro_current();
+    body_assert_ptr_equal(coro_current(), co);
     return INT_TO_PTR(v + 10);
 }
 
@@ -898,24 +821,18 @@ static void test_threads_nested_then_resumed_from_main(void **state)
     pthread_t t;
 
     (void)state;
+    x.main_thread = pthread_self();
     x.shared = must_create(shared_body, &x);
     assert_int_equal(pthread_create(&t, NULL, crossing_thread, &x), 0);
     assert_int_equal(pthread_join(t, NULL), 0);
 
     assert_int_equal(x.worker_result, 11);
     assert_int_equal(x.worker_destroyed, 0);
-    assert_true(pthread_equal(x.shared_seen[0], x.worker_thread));
-    assert_ptr_equal(x.shared_current[0], x.shared);
-    assert_int_equal(x.shared_saw_worker, CORO_NORMAL);
     assert_int_equal(coro_status(x.shared), CORO_SUSPENDED);
 
     assert_int_equal(PTR_TO_INT(coro_send(x.shared, INT_TO_PTR(20))), 2);
-    assert_true(pthread_equal(x.shared_seen[1], pthread_self()));
-    assert_ptr_equal(x.shared_current[1], x.shared);
     assert_null(coro_current());
     assert_int_equal(PTR_TO_INT(coro_send(x.shared, INT_TO_PTR(22))), 42);
-    assert_true(pthread_equal(x.shared_seen[2], pthread_self()));
-    assert_ptr_equal(x.shared_current[2], x.shared);
     assert_int_equal(coro_status(x.shared), CORO_DEAD);
     assert_int_equal(coro_destroy(x.shared), 0);
 }
@@ -925,15 +842,15 @@ static void test_threads_nested_then_resumed_from_main(void **state)
 #define CHURN_ROUNDS 500
 #define CHURN_BATCH 40
 
-struct churner;
+struct churn_worker;
 
 struct churn_slot {
-    struct churner *w;
+    struct churn_worker *w;
     intptr_t id;
     int cleaned;
 };
 
-struct churner {
+struct churn_worker {
     struct worker worker;
     long created, failed, bad_values, bad_status, bad_errors, bad_cleanups;
 };
@@ -972,7 +889,7 @@ static void *churn_body(coro_t *co, void *arg)
 static void *churn_thread(void *arg)
 {
     static const size_t sizes[3] = {0, CORO_MIN_STACK_SIZE, 32u * 1024u};
-    struct churner *w = arg;
+    struct churn_worker *w = arg;
     struct churn_slot slots[CHURN_BATCH];
     coro_t *co[CHURN_BATCH];
     void *out;
@@ -1035,7 +952,7 @@ static void *churn_thread(void *arg)
 static void test_threads_concurrent_create_destroy(void **state)
 {
     /* Four threads create, run, close and destroy coroutines at once through the pool. */
-    struct churner w[THREADS] = {0};
+    struct churn_worker w[THREADS] = {0};
 
     (void)state;
     run_workers(churn_thread, w, THREADS, sizeof w[0]);
@@ -1054,16 +971,16 @@ static void test_threads_concurrent_create_destroy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads_round_trips_on_four_threads),
-        cmocka_unit_test(test_threads_current_is_per_thread),
-        cmocka_unit_test(test_threads_resumed_on_each_thread_in_turn),
-        cmocka_unit_test(test_threads_migrate_at_call_depth),
-        cmocka_unit_test(test_threads_migrate_inside_yield_from),
-        cmocka_unit_test(test_threads_handoff_stress),
-        cmocka_unit_test(test_threads_destroy_on_other_thread),
-        cmocka_unit_test(test_threads_busy_while_running_elsewhere),
-        cmocka_unit_test(test_threads_nested_then_resumed_from_main),
-        cmocka_unit_test(test_threads_concurrent_create_destroy),
+        body_checked_test(test_threads_round_trips_on_four_threads),
+        body_checked_test(test_threads_current_is_per_thread),
+        body_checked_test(test_threads_resumed_on_each_thread_in_turn),
+        body_checked_test(test_threads_migrate_at_call_depth),
+        body_checked_test(test_threads_migrate_inside_yield_from),
+        body_checked_test(test_threads_handoff_stress),
+        body_checked_test(test_threads_destroy_on_other_thread),
+        body_checked_test(test_threads_busy_while_running_elsewhere),
+        body_checked_test(test_threads_nested_then_resumed_from_main),
+        body_checked_test(test_threads_concurrent_create_destroy),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
