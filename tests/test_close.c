@@ -548,41 +548,6 @@ static void test_close_cleanups_from_several_depths(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
-/* A cleanup that tries to yield. */
-static void yielding_cleanup(void *arg)
-{
-    coro_t *self = coro_current();
-    coro_t *other = arg;
-
-    errno = 0;
-    body_assert_null(coro_yield(self, INT_TO_PTR(1)));
-    body_assert_int_equal(errno, ECANCELED);
-    errno = 0;
-    body_assert_null(coro_yield_from(self, other));
-    body_assert_int_equal(errno, ECANCELED);
-    body_assert_int_equal(coro_status(other), CORO_CREATED);
-    record(1);
-}
-
-static void test_close_cleanup_cannot_yield(void **state)
-{
-    /* In a cleanup, coro_yield() and coro_yield_from() fail with ECANCELED and
-     * the close completes. */
-    static const int expected[] = {1};
-    coro_t *other = must_create(record_around_yield, NULL);
-    struct cleanup_call yielding = {yielding_cleanup, other};
-    coro_t *co = must_create(defer_then_yield, &yielding);
-
-    (void)state;
-    assert_ptr_equal(coro_next(co), other);
-    assert_int_equal(coro_close(co), 0);
-    assert_int_equal(coro_status(co), CORO_DEAD);
-    assert_log(expected, 1);
-    assert_int_equal(coro_destroy(co), 0);
-    assert_int_equal(coro_destroy(other), 0);
-    assert_log(expected, 1);
-}
-
 /* A cleanup that tries to close and destroy its own coroutine, which is
  * running its cleanups. */
 static void closing_own_cleanup(void *arg)
@@ -632,7 +597,6 @@ int main(void)
         logged_test(test_close_then_destroy_releases),
         logged_test(test_close_sibling_from_coroutine),
         logged_test(test_close_cleanups_from_several_depths),
-        logged_test(test_close_cleanup_cannot_yield),
         logged_test(test_close_from_own_cleanup_is_ebusy),
     };
 

@@ -1,6 +1,9 @@
 /*
  * Errors: every misuse in coro.h's Errors list gets its one error number and
  * changes nothing: statuses stay, values still flow, nothing is freed or run.
+ * This is each error's home; a feature's suite tests only what is its own
+ * about one (EBUSY from a cleanup in close, throw; a second delegator in
+ * yield_from). coro_throw() and coro_suspend() misuse is in test_throw.c.
  */
 #include "bodies.h"
 
@@ -9,18 +12,13 @@
 #define SENTINEL INT_TO_PTR(0x5eed)
 #define ERRNO_SENTINEL 12345
 
-/* A result and the errno that came with it. */
-struct outcome {
-    void *value;
-    int error; /* errno after a pointer-returning call, or the int returned */
-};
-
-/* Calls a pointer-returning expression with errno cleared and records both. */
-#define RECORD(o, call)                                                        \
+/* assert_null_errno() for coroutines: a call that returns a pointer must
+ * give NULL with errno error (see test_support.h). */
+#define body_assert_null_errno(call, error)                                    \
     do {                                                                       \
         errno = 0;                                                             \
-        (o).value = (call);                                                    \
-        (o).error = errno;                                                     \
+        body_assert_null(call);                                                \
+        body_assert_int_equal(errno, error);                                   \
     } while (0)
 
 /* Yields 1 and 2, logging what each yield returns into arg (two slots),
@@ -104,23 +102,18 @@ static void test_errors_null_coroutine(void **state)
     assert_null(coro_current());
 }
 
-struct null_yield {
-    coro_t *sub;
-    struct outcome yield, from_null_co, from_null_sub, from_both;
-    enum coro_status status;
-    enum coro_status sub_status;
-};
-
+/* Tries coro_yield(NULL) and coro_yield_from() with a NULL co or sub (the
+ * sub given as arg), then yields 2 and returns what it is sent. */
 static void *null_yield_body(coro_t *co, void *arg)
 {
-    struct null_yield *n = arg;
+    coro_t *sub = arg;
 
-    RECORD(n->yield, coro_yield(NULL, INT_TO_PTR(1)));
-    RECORD(n->from_null_co, coro_yield_from(NULL, n->sub));
-    RECORD(n->from_null_sub, coro_yield_from(co, NULL));
-    RECORD(n->from_both, coro_yield_from(NULL, NULL));
-    n->status = coro_status(co);
-    n->sub_status = coro_status(n->sub);
+    body_assert_null_errno(coro_yield(NULL, INT_TO_PTR(1)), EINVAL);
+    body_assert_null_errno(coro_yield_from(NULL, sub), EINVAL);
+    body_assert_null_errno(coro_yield_from(co, NULL), EINVAL);
+    body_assert_null_errno(coro_yield_from(NULL, NULL), EINVAL);
+    body_assert_int_equal(coro_status(co), CORO_RUNNING);
+    body_assert_int_equal(coro_status(sub), CORO_CREATED);
     return coro_yield(co, INT_TO_PTR(2));
 }
 
@@ -128,32 +121,22 @@ static void test_errors_yield_null(void **state)
 {
     /* Inside a coroutine, coro_yield(NULL) and coro_yield_from() with a NULL
      * co or sub: NULL, EINVAL; the body runs on, sub is not started. */
-    struct null_yield n = {0};
-    coro_t *co;
+    coro_t *co, *sub;
 
     (void)state;
-    n.sub = must_create(running_sum, NULL);
-    co = must_create(null_yield_body, &n);
+    sub = must_create(running_sum, NULL);
+    co = must_create(null_yield_body, sub);
 
     assert_int_equal(PTR_TO_INT(coro_next(co)), 2);
-    assert_null(n.yield.value);
-    assert_int_equal(n.yield.error, EINVAL);
-    assert_null(n.from_null_co.value);
-    assert_int_equal(n.from_null_co.error, EINVAL);
-    assert_null(n.from_null_sub.value);
-    assert_int_equal(n.from_null_sub.error, EINVAL);
-    assert_null(n.from_both.value);
-    assert_int_equal(n.from_both.error, EINVAL);
-    assert_int_equal(n.status, CORO_RUNNING);
-    assert_int_equal(n.sub_status, CORO_CREATED);
-    assert_int_equal(coro_status(n.sub), CORO_CREATED);
+    assert_int_equal(coro_status(co), CORO_SUSPENDED);
+    assert_int_equal(coro_status(sub), CORO_CREATED);
 
     /* Both still work: co returns what is sent, sub starts from 0. */
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(8))), 8);
     assert_int_equal(coro_status(co), CORO_DEAD);
-    assert_int_equal(PTR_TO_INT(coro_next(n.sub)), 0);
+    assert_int_equal(PTR_TO_INT(coro_next(sub)), 0);
     assert_int_equal(coro_destroy(co), 0);
-    assert_int_equal(coro_destroy(n.sub), 0);
+    assert_int_equal(coro_destroy(sub), 0);
 }
 
 /* ---- yielding on a coroutine that is not running ----------------------- */
@@ -161,13 +144,15 @@ static void test_errors_yield_null(void **state)
 static void test_errors_yield_outside(void **state)
 {
     /* coro_yield() and coro_yield_from() from outside any coroutine: NULL,
-     * EPERM, for a CREATED and a SUSPENDED co; nothing changes. */
+     * EPERM, for a CREATED and a SUSPENDED co; nothing changes. A NULL co
+     * there is EINVAL. */
     coro_t *co, *sub;
 
     (void)state;
     co = must_create(running_sum, NULL);
     sub = must_create(running_sum, NULL);
 
+    assert_null_errno(coro_yield_from(NULL, sub), EINVAL);
     assert_null_errno(coro_yield(co, INT_TO_PTR(1)), EPERM);
     assert_null_errno(coro_yield_from(co, sub), EPERM);
     assert_int_equal(coro_status(co), CORO_CREATED);
@@ -189,63 +174,69 @@ static void test_errors_yield_outside(void **state)
 
 struct yield_other {
     coro_t *other;
+    enum coro_status other_status; /* what other must be, before and after */
     coro_t *sub;
-    struct outcome yield, from;
-    enum coro_status other_status;
 };
 
 static void *yield_other_body(coro_t *co, void *arg)
 {
-    struct yield_other *y = arg;
+    const struct yield_other *y = arg;
 
-    RECORD(y->yield, coro_yield(y->other, INT_TO_PTR(100)));
-    RECORD(y->from, coro_yield_from(y->other, y->sub));
-    y->other_status = coro_status(y->other);
+    body_assert_null_errno(coro_yield(y->other, INT_TO_PTR(100)), EPERM);
+    body_assert_null_errno(coro_yield_from(y->other, y->sub), EPERM);
+    body_assert_int_equal(coro_status(y->other), y->other_status);
+    body_assert_int_equal(coro_status(y->sub), CORO_CREATED);
     return coro_yield(co, INT_TO_PTR(1));
 }
 
 static void test_errors_yield_other(void **state)
 {
     /* Inside coroutine A, coro_yield(B) and coro_yield_from(B, sub) on a
-     * suspended B: NULL, EPERM; B stays suspended where it was. */
-    struct yield_other y = {0};
-    coro_t *a;
-
+     * created or suspended B: NULL, EPERM; B stays where it was, and sub
+     * unstarted. */
     (void)state;
-    y.other = must_create(running_sum, NULL);
-    y.sub = must_create(running_sum, NULL);
-    a = must_create(yield_other_body, &y);
-    assert_int_equal(PTR_TO_INT(coro_next(y.other)), 0);
-    assert_int_equal(PTR_TO_INT(coro_send(y.other, INT_TO_PTR(3))), 3);
+    for (int started = 0; started <= 1; started++) {
+        struct yield_other y = {0};
+        coro_t *a;
 
-    assert_int_equal(PTR_TO_INT(coro_next(a)), 1);
-    assert_null(y.yield.value);
-    assert_int_equal(y.yield.error, EPERM);
-    assert_null(y.from.value);
-    assert_int_equal(y.from.error, EPERM);
-    assert_int_equal(y.other_status, CORO_SUSPENDED);
-    assert_int_equal(coro_status(y.other), CORO_SUSPENDED);
-    assert_int_equal(coro_status(y.sub), CORO_CREATED);
+        y.other = must_create(running_sum, NULL);
+        y.other_status = CORO_CREATED;
+        y.sub = must_create(running_sum, NULL);
+        a = must_create(yield_other_body, &y);
+        if (started) {
+            assert_int_equal(PTR_TO_INT(coro_next(y.other)), 0);
+            assert_int_equal(PTR_TO_INT(coro_send(y.other, INT_TO_PTR(3))), 3);
+            y.other_status = CORO_SUSPENDED;
+        }
 
-    /* B's sum is still 3. */
-    assert_int_equal(PTR_TO_INT(coro_send(y.other, INT_TO_PTR(4))), 7);
-    assert_int_equal(coro_destroy(a), 0);
-    assert_int_equal(coro_destroy(y.other), 0);
-    assert_int_equal(coro_destroy(y.sub), 0);
+        assert_int_equal(PTR_TO_INT(coro_next(a)), 1);
+        assert_int_equal(coro_status(y.other), y.other_status);
+        assert_int_equal(coro_status(y.sub), CORO_CREATED);
+
+        /* B starts, or goes on, as if untouched: its sum is 0, or still 3. */
+        if (started) {
+            assert_int_equal(PTR_TO_INT(coro_send(y.other, INT_TO_PTR(4))), 7);
+        } else {
+            assert_int_equal(PTR_TO_INT(coro_next(y.other)), 0);
+        }
+        assert_int_equal(PTR_TO_INT(coro_next(y.sub)), 0);
+        assert_int_equal(coro_destroy(a), 0);
+        assert_int_equal(coro_destroy(y.other), 0);
+        assert_int_equal(coro_destroy(y.sub), 0);
+    }
 }
 
 /* ---- coro_yield_from on a sub that cannot be resumed ------------------- */
 
-struct from_bad_sub {
-    coro_t *sub;
-    struct outcome from;
-};
-
-static void *from_sub_body(coro_t *co, void *arg)
+/* Delegates to its dead sub (arg), which must fail with ESRCH, then yields 1
+ * and returns what it is sent. */
+static void *from_dead_body(coro_t *co, void *arg)
 {
-    struct from_bad_sub *f = arg;
+    coro_t *sub = arg;
 
-    RECORD(f->from, coro_yield_from(co, f->sub));
+    body_assert_null_errno(coro_yield_from(co, sub), ESRCH);
+    body_assert_int_equal(coro_status(co), CORO_RUNNING);
+    body_assert_int_equal(coro_status(sub), CORO_DEAD);
     return coro_yield(co, INT_TO_PTR(1));
 }
 
@@ -255,34 +246,34 @@ static void test_errors_yield_from_dead(void **state)
      * ESRCH; the delegating coroutine runs on. */
     (void)state;
     for (int closed = 0; closed <= 1; closed++) {
-        struct from_bad_sub f = {0};
-        coro_t *co;
+        coro_t *co, *sub;
 
-        f.sub = must_create(return_body, SENTINEL);
+        sub = must_create(return_body, SENTINEL);
         if (closed) {
-            assert_int_equal(coro_close(f.sub), 0);
+            assert_int_equal(coro_close(sub), 0);
         } else {
-            assert_ptr_equal(coro_next(f.sub), SENTINEL);
+            assert_ptr_equal(coro_next(sub), SENTINEL);
         }
-        assert_int_equal(coro_status(f.sub), CORO_DEAD);
+        assert_int_equal(coro_status(sub), CORO_DEAD);
 
-        co = must_create(from_sub_body, &f);
+        co = must_create(from_dead_body, sub);
         assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
-        assert_null(f.from.value);
-        assert_int_equal(f.from.error, ESRCH);
         assert_int_equal(coro_status(co), CORO_SUSPENDED);
         assert_ptr_equal(coro_send(co, INT_TO_PTR(5)), INT_TO_PTR(5));
         assert_int_equal(coro_status(co), CORO_DEAD);
+        assert_int_equal(coro_resume(sub, NULL, NULL), ESRCH); /* sub as it was */
         assert_int_equal(coro_destroy(co), 0);
-        assert_int_equal(coro_destroy(f.sub), 0);
+        assert_int_equal(coro_destroy(sub), 0);
     }
 }
 
+/* Delegates to itself, which must fail with EBUSY, then yields 1 and
+ * returns what it is sent. */
 static void *from_self_body(coro_t *co, void *arg)
 {
-    struct outcome *o = arg;
-
-    RECORD(*o, coro_yield_from(co, co));
+    (void)arg;
+    body_assert_null_errno(coro_yield_from(co, co), EBUSY);
+    body_assert_int_equal(coro_status(co), CORO_RUNNING);
     return coro_yield(co, INT_TO_PTR(1));
 }
 
@@ -290,14 +281,11 @@ static void test_errors_yield_from_self(void **state)
 {
     /* coro_yield_from(co, co): NULL, EBUSY (co is running); co runs on and
      * is not left delegating to itself. */
-    struct outcome o = {0};
     coro_t *co;
 
     (void)state;
-    co = must_create(from_self_body, &o);
+    co = must_create(from_self_body, NULL);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
-    assert_null(o.value);
-    assert_int_equal(o.error, EBUSY);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(9))), 9);
     assert_int_equal(coro_status(co), CORO_DEAD);
@@ -306,44 +294,29 @@ static void test_errors_yield_from_self(void **state)
 
 /* ---- EBUSY: running, normal, delegated to ------------------------------- */
 
-/* What one coroutine saw trying to resume, close and destroy another. */
+/* A coroutine to try, the status it must have meanwhile, and the tries. */
 struct busy {
     coro_t *target;
-    enum coro_status target_status;
-    struct outcome send, next;
-    int resume, resume_with_value;
-    void *resume_out;
-    int close;
-    int destroy;
-    enum coro_status target_status_after; /* after all those tries */
+    enum coro_status status;
+    int tries;
 };
 
+/* Tries to resume, close and destroy b->target: each must fail with EBUSY
+ * and change nothing. Called from coroutines and from the thread's stack. */
 static void try_busy(struct busy *b)
 {
-    b->target_status = coro_status(b->target);
-    RECORD(b->send, coro_send(b->target, INT_TO_PTR(1)));
-    RECORD(b->next, coro_next(b->target));
-    b->resume_out = SENTINEL;
-    b->resume = coro_resume(b->target, NULL, &b->resume_out);
-    b->resume_with_value = coro_resume(b->target, INT_TO_PTR(2), &b->resume_out);
-    b->close = coro_close(b->target);
-    b->destroy = coro_destroy(b->target);
-    b->target_status_after = coro_status(b->target);
-}
+    void *out = SENTINEL;
 
-static void assert_busy(const struct busy *b, enum coro_status expected)
-{
-    assert_int_equal(b->target_status, expected);
-    assert_null(b->send.value);
-    assert_int_equal(b->send.error, EBUSY);
-    assert_null(b->next.value);
-    assert_int_equal(b->next.error, EBUSY);
-    assert_int_equal(b->resume, EBUSY);
-    assert_int_equal(b->resume_with_value, EBUSY);
-    assert_ptr_equal(b->resume_out, SENTINEL);
-    assert_int_equal(b->close, EBUSY);
-    assert_int_equal(b->destroy, EBUSY);
-    assert_int_equal(b->target_status_after, expected);
+    body_assert_int_equal(coro_status(b->target), b->status);
+    body_assert_null_errno(coro_send(b->target, INT_TO_PTR(1)), EBUSY);
+    body_assert_null_errno(coro_next(b->target), EBUSY);
+    body_assert_int_equal(coro_resume(b->target, NULL, &out), EBUSY);
+    body_assert_int_equal(coro_resume(b->target, INT_TO_PTR(2), &out), EBUSY);
+    body_assert_ptr_equal(out, SENTINEL);
+    body_assert_int_equal(coro_close(b->target), EBUSY);
+    body_assert_int_equal(coro_destroy(b->target), EBUSY);
+    body_assert_int_equal(coro_status(b->target), b->status);
+    b->tries++;
 }
 
 static void *busy_self_body(coro_t *co, void *arg)
@@ -359,23 +332,26 @@ static void test_errors_busy_running(void **state)
 {
     /* A RUNNING coroutine (itself) cannot be resumed, closed or destroyed:
      * EBUSY (Python: "generator already executing"), and it carries on. */
-    struct busy b = {0};
+    struct busy b = {NULL, CORO_RUNNING, 0};
     coro_t *co;
 
     (void)state;
     co = must_create(busy_self_body, &b);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
-    assert_busy(&b, CORO_RUNNING);
+    assert_int_equal(b.tries, 1);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(4))), 4);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_int_equal(coro_destroy(co), 0);
 }
 
-/* The child: tries its resumer, then yields 5 back to it. */
+/* The child: tries its resumer, then itself, then yields 5 back to it. */
 static void *busy_child_body(coro_t *co, void *arg)
 {
+    struct busy self = {co, CORO_RUNNING, 0};
+
     try_busy(arg);
+    try_busy(&self);
     return coro_yield(co, INT_TO_PTR(5));
 }
 
@@ -392,8 +368,9 @@ static void *busy_parent_body(coro_t *co, void *arg)
 static void test_errors_busy_normal(void **state)
 {
     /* A NORMAL coroutine (a parent that resumed the child trying it) cannot be
-     * resumed, closed or destroyed by the child: EBUSY, and both carry on. */
-    struct busy b = {0};
+     * resumed, closed or destroyed by the child, nor can the child itself:
+     * EBUSY, and both carry on. */
+    struct busy b = {NULL, CORO_NORMAL, 0};
     coro_t *parent, *child;
 
     (void)state;
@@ -402,7 +379,7 @@ static void test_errors_busy_normal(void **state)
     b.target = parent;
 
     assert_int_equal(PTR_TO_INT(coro_next(parent)), 6);
-    assert_busy(&b, CORO_NORMAL);
+    assert_int_equal(b.tries, 1);
     assert_int_equal(coro_status(parent), CORO_SUSPENDED);
     assert_int_equal(coro_status(child), CORO_SUSPENDED);
     assert_int_equal(PTR_TO_INT(coro_next(parent)), 77);
@@ -424,7 +401,7 @@ static void test_errors_busy_delegated(void **state)
     /* A sub that another coroutine is delegating to cannot be resumed,
      * closed or destroyed: EBUSY; the delegation then runs to its end. */
     void *log[2] = {SENTINEL, SENTINEL};
-    struct busy b = {0};
+    struct busy b = {NULL, CORO_SUSPENDED, 0};
     coro_t *sub, *co;
     void *out = SENTINEL;
 
@@ -435,10 +412,11 @@ static void test_errors_busy_delegated(void **state)
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     b.target = sub;
     try_busy(&b);
-    assert_busy(&b, CORO_SUSPENDED);
+    assert_int_equal(b.tries, 1);
     assert_int_equal(coro_status(sub), CORO_SUSPENDED);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
     assert_ptr_equal(log[0], SENTINEL);
+    assert_ptr_equal(log[1], SENTINEL);
 
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(7))), 2);
     assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(8))), 3);
@@ -456,20 +434,23 @@ static void test_errors_busy_delegated(void **state)
 
 /* ---- coro_defer ---------------------------------------------------------- */
 
+/* Registers cleanups that must fail, with a NULL co or fn (EINVAL) and on
+ * a coroutine not running (EPERM, when there is one), and one that must
+ * work; yields 1, returns what it is sent. */
 struct defer_try {
     coro_t *other;
-    int *counter;
-    int null_co, null_fn, other_co, ok;
+    int *counter; /* counter[0] for the refused cleanups, [1] for the good */
 };
 
 static void *defer_try_body(coro_t *co, void *arg)
 {
-    struct defer_try *d = arg;
+    const struct defer_try *d = arg;
 
-    d->null_co = coro_defer(NULL, count_cleanup, d->counter);
-    d->null_fn = coro_defer(co, NULL, d->counter);
-    d->other_co = d->other != NULL ? coro_defer(d->other, count_cleanup, d->counter) : -1;
-    d->ok = coro_defer(co, count_cleanup, d->counter + 1);
+    body_assert_int_equal(coro_defer(NULL, count_cleanup, d->counter), EINVAL);
+    body_assert_int_equal(coro_defer(co, NULL, d->counter), EINVAL);
+    if (d->other != NULL)
+        body_assert_int_equal(coro_defer(d->other, count_cleanup, d->counter), EPERM);
+    body_assert_int_equal(coro_defer(co, count_cleanup, d->counter + 1), 0);
     return coro_yield(co, INT_TO_PTR(1));
 }
 
@@ -486,9 +467,8 @@ static void test_errors_defer_null(void **state)
     assert_int_equal(coro_defer(NULL, count_cleanup, counts), EINVAL);
     co = must_create(defer_try_body, &d);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
-    assert_int_equal(d.null_co, EINVAL);
-    assert_int_equal(d.null_fn, EINVAL);
-    assert_int_equal(d.ok, 0);
+    assert_int_equal(counts[0], 0);
+    assert_int_equal(counts[1], 0);
     assert_null(coro_send(co, NULL));
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_int_equal(counts[0], 0);
@@ -516,8 +496,6 @@ static void test_errors_defer_not_running(void **state)
     co = must_create(defer_try_body, &d);
     assert_int_equal(coro_defer(co, count_cleanup, counts), EPERM);
     assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
-    assert_int_equal(d.other_co, EPERM);
-    assert_int_equal(d.ok, 0);
     assert_int_equal(coro_defer(co, count_cleanup, counts), EPERM);
 
     /* other still sums; neither end runs a wrongly registered cleanup. */
@@ -534,53 +512,30 @@ struct ending {
     coro_t *co;
     coro_t *sub;
     int runs;
-    struct outcome yield, from;
-    enum coro_status sub_status;
 };
 
+/* Run as e->co ends: yielding must fail with ECANCELED, sub stay unstarted. */
 static void ending_cleanup(void *arg)
 {
     struct ending *e = arg;
 
     e->runs++;
-    RECORD(e->yield, coro_yield(e->co, INT_TO_PTR(1)));
-    RECORD(e->from, coro_yield_from(e->co, e->sub));
-    e->sub_status = coro_status(e->sub);
+    body_assert_null_errno(coro_yield(e->co, INT_TO_PTR(1)), ECANCELED);
+    body_assert_null_errno(coro_yield_from(e->co, e->sub), ECANCELED);
+    body_assert_int_equal(coro_status(e->sub), CORO_CREATED);
 }
 
-/* Registers ending_cleanup, yields 1 and returns 2. */
-static void *ending_body(coro_t *co, void *arg)
-{
-    struct ending *e = arg;
-
-    e->co = co;
-    if (coro_defer(co, ending_cleanup, e) != 0)
-        return NULL;
-    coro_yield(co, INT_TO_PTR(1));
-    return INT_TO_PTR(2);
-}
-
-static void assert_cancelled(const struct ending *e)
-{
-    assert_int_equal(e->runs, 1);
-    assert_null(e->yield.value);
-    assert_int_equal(e->yield.error, ECANCELED);
-    assert_null(e->from.value);
-    assert_int_equal(e->from.error, ECANCELED);
-    assert_int_equal(e->sub_status, CORO_CREATED);
-    assert_int_equal(coro_status(e->sub), CORO_CREATED);
-}
-
-/* A coroutine of ending_body, suspended in its yield; e's sub not started. */
+/* A coroutine that has registered ending_cleanup and is suspended in its
+ * one yield (defer_then_yield); e's sub not started. */
 static coro_t *start_ending(struct ending *e)
 {
-    coro_t *co;
+    struct cleanup_call call = {ending_cleanup, e};
 
     e->sub = must_create(running_sum, NULL);
-    co = must_create(ending_body, e);
-    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
+    e->co = must_create(defer_then_yield, &call);
+    assert_ptr_equal(coro_next(e->co), e);
     assert_int_equal(e->runs, 0);
-    return co;
+    return e->co;
 }
 
 static void test_errors_cleanup_yield_on_return(void **state)
@@ -591,9 +546,10 @@ static void test_errors_cleanup_yield_on_return(void **state)
     coro_t *co = start_ending(&e);
 
     (void)state;
-    assert_int_equal(PTR_TO_INT(coro_next(co)), 2);
+    assert_int_equal(PTR_TO_INT(coro_send(co, INT_TO_PTR(2))), 2);
     assert_int_equal(coro_status(co), CORO_DEAD);
-    assert_cancelled(&e);
+    assert_int_equal(e.runs, 1);
+    assert_int_equal(coro_status(e.sub), CORO_CREATED);
     assert_int_equal(coro_destroy(co), 0);
     assert_int_equal(e.runs, 1);
     assert_int_equal(PTR_TO_INT(coro_next(e.sub)), 0);
@@ -610,7 +566,8 @@ static void test_errors_cleanup_yield_on_close(void **state)
     (void)state;
     assert_int_equal(coro_close(co), 0);
     assert_int_equal(coro_status(co), CORO_DEAD);
-    assert_cancelled(&e);
+    assert_int_equal(e.runs, 1);
+    assert_int_equal(coro_status(e.sub), CORO_CREATED);
     assert_null(coro_current());
     assert_int_equal(coro_destroy(co), 0);
     assert_int_equal(e.runs, 1);
@@ -619,15 +576,15 @@ static void test_errors_cleanup_yield_on_close(void **state)
 
 /* ---- errno on success --------------------------------------------------- */
 
-/* Records errno as each of its yields returns, then returns 3. */
+/* Checks that errno is what the test set before each resume, as each of
+ * its yields returns, then returns 3. */
 static void *errno_body(coro_t *co, void *arg)
 {
-    int *seen = arg;
-
+    (void)arg;
     coro_yield(co, INT_TO_PTR(1));
-    seen[0] = errno;
+    body_assert_int_equal(errno, ERRNO_SENTINEL + 1);
     coro_yield(co, INT_TO_PTR(2));
-    seen[1] = errno;
+    body_assert_int_equal(errno, ERRNO_SENTINEL + 2);
     return INT_TO_PTR(3);
 }
 
@@ -635,12 +592,11 @@ static void test_errors_success_keeps_errno(void **state)
 {
     /* A successful coro_send/next/resume leaves errno as it was, through
      * starts, yields and the body's return. */
-    int seen[2] = {0, 0};
     void *out = NULL;
     coro_t *co;
 
     (void)state;
-    co = must_create(errno_body, seen);
+    co = must_create(errno_body, NULL);
 
     errno = ERRNO_SENTINEL;
     assert_int_equal(PTR_TO_INT(coro_send(co, NULL)), 1);
@@ -648,12 +604,10 @@ static void test_errors_success_keeps_errno(void **state)
     errno = ERRNO_SENTINEL + 1;
     assert_int_equal(PTR_TO_INT(coro_next(co)), 2);
     assert_int_equal(errno, ERRNO_SENTINEL + 1);
-    assert_int_equal(seen[0], ERRNO_SENTINEL + 1);
     errno = ERRNO_SENTINEL + 2;
     assert_int_equal(coro_resume(co, INT_TO_PTR(9), &out), 0);
     assert_int_equal(PTR_TO_INT(out), 3);
     assert_int_equal(errno, ERRNO_SENTINEL + 2);
-    assert_int_equal(seen[1], ERRNO_SENTINEL + 2);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_int_equal(coro_destroy(co), 0);
 }
@@ -661,23 +615,23 @@ static void test_errors_success_keeps_errno(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors_create_null_fn),
-        cmocka_unit_test(test_errors_create_stack_too_small),
-        cmocka_unit_test(test_errors_create_stack_huge),
-        cmocka_unit_test(test_errors_null_coroutine),
-        cmocka_unit_test(test_errors_yield_null),
-        cmocka_unit_test(test_errors_yield_outside),
-        cmocka_unit_test(test_errors_yield_other),
-        cmocka_unit_test(test_errors_yield_from_dead),
-        cmocka_unit_test(test_errors_yield_from_self),
-        cmocka_unit_test(test_errors_busy_running),
-        cmocka_unit_test(test_errors_busy_normal),
-        cmocka_unit_test(test_errors_busy_delegated),
-        cmocka_unit_test(test_errors_defer_null),
-        cmocka_unit_test(test_errors_defer_not_running),
-        cmocka_unit_test(test_errors_cleanup_yield_on_return),
-        cmocka_unit_test(test_errors_cleanup_yield_on_close),
-        cmocka_unit_test(test_errors_success_keeps_errno),
+        body_checked_test(test_errors_create_null_fn),
+        body_checked_test(test_errors_create_stack_too_small),
+        body_checked_test(test_errors_create_stack_huge),
+        body_checked_test(test_errors_null_coroutine),
+        body_checked_test(test_errors_yield_null),
+        body_checked_test(test_errors_yield_outside),
+        body_checked_test(test_errors_yield_other),
+        body_checked_test(test_errors_yield_from_dead),
+        body_checked_test(test_errors_yield_from_self),
+        body_checked_test(test_errors_busy_running),
+        body_checked_test(test_errors_busy_normal),
+        body_checked_test(test_errors_busy_delegated),
+        body_checked_test(test_errors_defer_null),
+        body_checked_test(test_errors_defer_not_running),
+        body_checked_test(test_errors_cleanup_yield_on_return),
+        body_checked_test(test_errors_cleanup_yield_on_close),
+        body_checked_test(test_errors_success_keeps_errno),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
