@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sanitizer.h" /* CORO_SANITIZER_FIBERS */
+
 /*
  * A coroutine's context: its own machine context, and where its resumer
  * waits while it runs. The asm backend keeps the resumer's side in the
@@ -36,11 +38,24 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
 
 /* Whether ctx, switched out, holds something that only running it once
  * more can free (ASan's fake stack): then a coroutine closed while
- * suspended must be switched into to end, even with nothing to run. */
+ * suspended must be switched into to end, even with nothing to run. And
+ * freeing what coro__context_make() took beyond ctx's own storage. Both
+ * concern sanitizer state only, and cost nothing without it. */
+#if CORO_SANITIZER_FIBERS
 bool coro__context_must_finish(const coro__context *ctx);
-
-/* Frees what coro__context_make() took beyond ctx's own storage. */
 void coro__context_release(coro__context *ctx);
+#else
+static inline bool coro__context_must_finish(const coro__context *ctx)
+{
+    (void)ctx;
+    return false;
+}
+
+static inline void coro__context_release(coro__context *ctx)
+{
+    (void)ctx;
+}
+#endif
 
 /*
  * Saves the running context as ctx's resumer and activates ctx,

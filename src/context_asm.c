@@ -26,8 +26,8 @@ struct coro__context {
     void *arrival_value;
     /* For ASan and TSan: the coroutine's, and its resumer's (learnt by a
      * switch, as the resumer's stack is not libcoro's to know). */
-    struct coro__sanitizer_fiber fiber;
-    struct coro__sanitizer_fiber resumer_fiber;
+    CORO__FIBER_FIELD(fiber)
+    CORO__FIBER_FIELD(resumer_fiber)
 };
 
 _Static_assert(alignof(struct coro__context) <= 16, "coro.c keeps contexts 16-byte aligned");
@@ -48,7 +48,7 @@ size_t coro__context_thread_data_size(void)
 
 static _Noreturn void start(struct coro__context *ctx)
 {
-    coro__fiber_arrive(&ctx->fiber);
+    coro__fiber_arrive(CORO__FIBER(ctx->fiber));
     ctx->entry(ctx->arg);
     abort(); /* entry leaves by coro__context_return() */
 }
@@ -114,11 +114,12 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     ctx->resumer_sp = NULL;
     ctx->entry = entry;
     ctx->arg = arg;
-    coro__fiber_init(&ctx->fiber, stack_lo, stack_size);
-    memset(&ctx->resumer_fiber, 0, sizeof ctx->resumer_fiber);
+    coro__fiber_init(CORO__FIBER(ctx->fiber), stack_lo, stack_size);
+    coro__fiber_init_unknown(CORO__FIBER(ctx->resumer_fiber));
     return 0;
 }
 
+#if CORO_SANITIZER_FIBERS
 bool coro__context_must_finish(const coro__context *ctx)
 {
     return coro__fiber_holds_fake_stack(&ctx->fiber);
@@ -128,6 +129,7 @@ void coro__context_release(coro__context *ctx)
 {
     coro__fiber_release(&ctx->fiber);
 }
+#endif
 
 /* What the switch calls on arrival, on the new stack, for a switch with a
  * function: the arrival is reported to the sanitizers first (the pending
@@ -136,7 +138,7 @@ static void *land(void *arg)
 {
     struct coro__context *ctx = arg;
 
-    coro__fiber_arrive(&ctx->fiber);
+    coro__fiber_arrive(CORO__FIBER(ctx->fiber));
     return ctx->arrival_fn(ctx->arrival_value);
 }
 
@@ -152,9 +154,9 @@ CORO_HOT_ENTRY void *coro__context_resume(coro__context *ctx, void *(*fn)(void *
         fn = land;
         value = ctx;
     }
-    coro__fiber_leave(&ctx->resumer_fiber, &ctx->fiber);
+    coro__fiber_leave(CORO__FIBER(ctx->resumer_fiber), CORO__FIBER(ctx->fiber));
     result = coro__asm_switch(&ctx->resumer_sp, &ctx->sp, fn, value);
-    coro__fiber_arrive(&ctx->resumer_fiber);
+    coro__fiber_arrive(CORO__FIBER(ctx->resumer_fiber));
     return result;
 }
 
@@ -162,15 +164,15 @@ CORO_HOT_ENTRY void *coro__context_yield(coro__context *ctx, void *value)
 {
     void *result;
 
-    coro__fiber_leave(&ctx->fiber, &ctx->resumer_fiber);
+    coro__fiber_leave(CORO__FIBER(ctx->fiber), CORO__FIBER(ctx->resumer_fiber));
     result = coro__asm_switch(&ctx->sp, &ctx->resumer_sp, NULL, value);
-    coro__fiber_arrive(&ctx->fiber);
+    coro__fiber_arrive(CORO__FIBER(ctx->fiber));
     return result;
 }
 
 _Noreturn void coro__context_return(coro__context *ctx, void *value)
 {
-    coro__fiber_leave(NULL, &ctx->resumer_fiber);
+    coro__fiber_leave(NULL, CORO__FIBER(ctx->resumer_fiber));
     coro__asm_jump(&ctx->resumer_sp, value);
 }
 

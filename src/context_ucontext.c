@@ -28,7 +28,7 @@ struct side {
      * returns (run on arrival): set by whoever switches to this side. */
     void *(*arrival_fn)(void *);
     void *arrival_value;
-    struct coro__sanitizer_fiber fiber; /* for ASan and TSan */
+    CORO__FIBER_FIELD(fiber) /* for ASan and TSan */
 };
 
 struct coro__context {
@@ -84,7 +84,7 @@ static void trampoline(int hi, int lo)
     uintptr_t bits = ((uintptr_t)(unsigned)hi << 16 << 16) | (uintptr_t)(unsigned)lo;
     struct coro__context *ctx = (struct coro__context *)bits;
 
-    coro__fiber_arrive(&ctx->self.fiber);
+    coro__fiber_arrive(CORO__FIBER(ctx->self.fiber));
     ctx->entry(ctx->arg);
     /* entry leaves by coro__context_return(); returning here would end the
      * thread (uc_link is NULL), so stop loudly instead. */
@@ -169,13 +169,14 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     ctx->arg = arg;
     ctx->self.arrival_fn = NULL;
     ctx->self.arrival_value = NULL;
-    coro__fiber_init(&ctx->self.fiber, stack_lo, stack_size);
+    coro__fiber_init(CORO__FIBER(ctx->self.fiber), stack_lo, stack_size);
     ctx->resumer = NULL;
     makecontext(uc, (void (*)(void))trampoline, 2,
                 (int)(unsigned)(bits >> 16 >> 16), (int)(unsigned)(bits & 0xffffffffu));
     return 0;
 }
 
+#if CORO_SANITIZER_FIBERS
 bool coro__context_must_finish(const coro__context *ctx)
 {
     return coro__fiber_holds_fake_stack(&ctx->self.fiber);
@@ -185,6 +186,7 @@ void coro__context_release(coro__context *ctx)
 {
     coro__fiber_release(&ctx->self.fiber);
 }
+#endif
 
 static void *swap(struct side *save, struct side *to, void *(*fn)(void *), void *value)
 {
@@ -192,11 +194,11 @@ static void *swap(struct side *save, struct side *to, void *(*fn)(void *), void 
 
     to->arrival_fn = fn;
     to->arrival_value = value;
-    coro__fiber_leave(&save->fiber, &to->fiber);
+    coro__fiber_leave(CORO__FIBER(save->fiber), CORO__FIBER(to->fiber));
     /* Fails only for a context that getcontext never filled: a bug here. */
     if (swapcontext(&save->uc, &to->uc) != 0)
         abort();
-    coro__fiber_arrive(&save->fiber);
+    coro__fiber_arrive(CORO__FIBER(save->fiber));
     arrival_fn = save->arrival_fn;
     if (arrival_fn != NULL) {
         save->arrival_fn = NULL;
@@ -213,7 +215,7 @@ void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
      * side: zeroing its ucontext_t would write 1 KiB per resume. */
     struct side waiting;
 
-    waiting.fiber = (struct coro__sanitizer_fiber){0};
+    coro__fiber_init_unknown(CORO__FIBER(waiting.fiber));
     ctx->resumer = &waiting;
     return swap(&waiting, &ctx->self, fn, value);
 }
@@ -229,7 +231,7 @@ _Noreturn void coro__context_return(coro__context *ctx, void *value)
 
     resumer->arrival_fn = NULL;
     resumer->arrival_value = value;
-    coro__fiber_leave(NULL, &resumer->fiber);
+    coro__fiber_leave(NULL, CORO__FIBER(resumer->fiber));
     setcontext(&resumer->uc);
     abort();
 }

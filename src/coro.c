@@ -495,7 +495,7 @@ int coro_close(coro_t *co)
         return 0;
     case CORO_SUSPENDED:
         if (co->cleanup_count == 0 && co->delegate == NULL &&
-            !(CORO_SANITIZER_FIBERS && coro__context_must_finish(context_of(co)))) {
+            !coro__context_must_finish(context_of(co))) {
             /* Nothing would run on its stack: no need to switch into it. */
             co->ending = true;
             co->status = CORO_DEAD;
@@ -547,8 +547,7 @@ int coro_destroy(coro_t *co)
      * a debugger must not take it for a live coroutine. */
     stack = co->stack;
     co->fn = NULL;
-    if (CORO_SANITIZER_FIBERS)
-        coro__context_release(context_of(co));
+    coro__context_release(context_of(co));
     free(co->cleanups);
     coro__stack_release(stack_cache_made(), &stack);
     return 0;

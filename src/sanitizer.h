@@ -59,6 +59,13 @@
  * TSan has a fiber per coroutine; a resumer's context runs on whatever fiber
  * saved it.
  */
+#if CORO_SANITIZER_FIBERS
+/* A context keeps its fiber state in CORO__FIBER_FIELD(name), and passes
+ * CORO__FIBER(its field) to the calls below: without ASan and TSan the
+ * field is not there and the calls do nothing. */
+#define CORO__FIBER_FIELD(name) struct coro__sanitizer_fiber name;
+#define CORO__FIBER(field) (&(field))
+
 struct coro__sanitizer_fiber {
     const void *stack_bottom;
     size_t stack_size;
@@ -81,6 +88,12 @@ static inline void coro__fiber_init(struct coro__sanitizer_fiber *fiber, const v
 #else
     fiber->tsan_fiber = NULL;
 #endif
+}
+
+/* A context whose stack the switch that saves it will tell (a resumer's). */
+static inline void coro__fiber_init_unknown(struct coro__sanitizer_fiber *fiber)
+{
+    *fiber = (struct coro__sanitizer_fiber){0};
 }
 
 static inline void coro__fiber_release(struct coro__sanitizer_fiber *fiber)
@@ -146,6 +159,44 @@ static inline bool coro__fiber_holds_fake_stack(const struct coro__sanitizer_fib
     return false;
 #endif
 }
+
+#else
+#define CORO__FIBER_FIELD(name)
+#define CORO__FIBER(field) ((struct coro__sanitizer_fiber *)NULL)
+struct coro__sanitizer_fiber;
+
+static inline void coro__fiber_init(struct coro__sanitizer_fiber *fiber, const void *lo, size_t size)
+{
+    (void)fiber, (void)lo, (void)size;
+}
+
+static inline void coro__fiber_init_unknown(struct coro__sanitizer_fiber *fiber)
+{
+    (void)fiber;
+}
+
+static inline void coro__fiber_release(struct coro__sanitizer_fiber *fiber)
+{
+    (void)fiber;
+}
+
+static inline void coro__fiber_leave(struct coro__sanitizer_fiber *save,
+                                     struct coro__sanitizer_fiber *to)
+{
+    (void)save, (void)to;
+}
+
+static inline void coro__fiber_arrive(struct coro__sanitizer_fiber *self)
+{
+    (void)self;
+}
+
+static inline bool coro__fiber_holds_fake_stack(const struct coro__sanitizer_fiber *fiber)
+{
+    (void)fiber;
+    return false;
+}
+#endif
 
 /* A reused stack still carries the poison of the frames it was abandoned
  * with (a closed coroutine never returns from its frames). */
