@@ -25,7 +25,7 @@
  * malloc() on a thread that has never run a coroutine, and a thread's first
  * touch of it allocates nothing. */
 #define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
-/* Kept though nothing refers to it (debug.h's descriptors, read only by a
+/* Kept though nothing refers to it (debugger.h's descriptors, read only by a
  * debugger): `used` through link-time optimisation, `retain` through the
  * linker's --gc-sections. */
 #if defined(__has_attribute)

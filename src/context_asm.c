@@ -6,7 +6,7 @@
  */
 #include "context.h"
 #include "compiler.h"
-#include "debug.h"
+#include "debugger.h"
 #include "sanitizer.h"
 #include "switch_frame.h"
 
@@ -80,7 +80,7 @@ static void lay_first_frame(char *frame, struct coro__context *ctx)
     put_word(frame, CORO__FRAME_PC, (uint64_t)(uintptr_t)coro__asm_start);
 }
 
-/* For debuggers (debug.h): a switched-out side's registers are in the
+/* For debuggers (debugger.h): a switched-out side's registers are in the
  * frame its stack pointer was saved at. */
 CORO_KEEP const struct coro__debug_context coro__debug_context = {
     .size = sizeof(struct coro__context),

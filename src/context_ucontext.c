@@ -8,7 +8,7 @@
 
 #include "context.h"
 #include "compiler.h"
-#include "debug.h"
+#include "debugger.h"
 #include "sanitizer.h"
 #include "thread.h"
 
@@ -44,7 +44,7 @@ struct coro__context {
 
 _Static_assert(alignof(struct coro__context) <= 16, "coro.c keeps contexts 16-byte aligned");
 
-/* For debuggers (debug.h): a switched-out side's registers are in its
+/* For debuggers (debugger.h): a switched-out side's registers are in its
  * ucontext_t, where swapcontext() left them. */
 #define SAVED(field) ((int16_t)offsetof(ucontext_t, uc_mcontext.field))
 CORO_KEEP const struct coro__debug_context coro__debug_context = {

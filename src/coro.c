@@ -14,8 +14,9 @@
 
 #include "compiler.h"
 #include "context.h"
-#include "debug.h"
-#include "fault.h"
+#include "debugger.h"
+#include "invariant.h"
+#include "test_hooks.h"
 #include "overflow.h"
 #include "sanitizer.h"
 #include "stack.h"
@@ -62,7 +63,7 @@ struct coro {
     alignas(16) unsigned char context[];
 };
 
-/* For debuggers: see debug.h. */
+/* For debuggers: see debugger.h. */
 CORO_KEEP const struct coro__debug coro__debug = {
     .version = CORO__DEBUG_VERSION,
     .coro_bytes = sizeof(struct coro),
@@ -107,6 +108,8 @@ static CORO_ALWAYS_INLINE void enter(struct coro *co)
     struct coro__thread *thread = coro__thread_here();
     struct coro *resumer = thread->running;
 
+    CORO_INVARIANT(co->status == CORO_CREATED || co->status == CORO_SUSPENDED);
+    CORO_INVARIANT(resumer == NULL || resumer->status == CORO_RUNNING);
     if (resumer != NULL)
         resumer->status = CORO_NORMAL;
     else if (!thread->ready)
@@ -153,6 +156,8 @@ static CORO_ALWAYS_INLINE void hand_back(struct coro *co)
 {
     struct coro *resumer = co->resumer;
 
+    CORO_INVARIANT(coro__thread_here()->running == co);
+    CORO_INVARIANT(resumer == NULL || resumer->status == CORO_NORMAL);
     coro__thread_here()->running = resumer;
     if (resumer != NULL)
         resumer->status = CORO_RUNNING;
@@ -202,6 +207,7 @@ static _Noreturn void coro_main(void *arg)
  * switch: see switch_into(). */
 static CORO_ALWAYS_INLINE void *suspend(struct coro *co, void *value)
 {
+    CORO_INVARIANT(co->status == CORO_RUNNING && !co->ending);
     co->status = CORO_SUSPENDED;
     hand_back(co);
     return coro__context_yield(context_of(co), value);
@@ -225,7 +231,7 @@ static struct coro__stack_cache *stack_cache_made(void)
     return block != NULL ? &block->stack_cache : NULL;
 }
 
-/* The coroutine and its context, at the top of its stack (as debug.h
+/* The coroutine and its context, at the top of its stack (as debugger.h
  * tells debuggers). */
 static size_t record_bytes(void)
 {
@@ -255,6 +261,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
      * below. */
     record = record_bytes();
     top = (char *)stack.lo + stack.size;
+    CORO_INVARIANT(stack.size >= stack_size && stack.size > record);
     co = (struct coro *)(top - record);
     /* Field by field: a compound literal here becomes `rep stos`, whose
      * start-up cost was a fifth of a warm create. */

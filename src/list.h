@@ -1,7 +1,7 @@
 /*
  * An intrusive doubly-linked list: a link inside each item, a list that is
  * a pointer to the first link, NULL-terminated both ways (a debugger walks
- * one: debug.h). Removal takes no search.
+ * one: debugger.h). Removal takes no search.
  */
 #ifndef CORO_LIST_H
 #define CORO_LIST_H

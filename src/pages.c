@@ -4,7 +4,7 @@
 #define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, MAP_STACK, MADV_NOHUGEPAGE */
 
 #include "pages.h"
-#include "fault.h"
+#include "test_hooks.h"
 #include "sanitizer.h"
 
 #include <errno.h>
@@ -124,7 +124,7 @@ static enum coro__guard_kind probe_guard_kind(void)
     enum coro__guard_kind kind = CORO__GUARDS_MPROTECT;
     char *probe;
 
-    if (coro__fault_no_guard_regions())
+    if (coro__test_forces_mprotect_guards())
         return kind;
     probe = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (probe == MAP_FAILED)

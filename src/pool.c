@@ -17,17 +17,18 @@
  * per size within SPARE_BYTES in all, and a size with no slab left is
  * forgotten.
  *
- * Debuggers walk the slabs (coro__debug_stacks below, debug.h): a change to
+ * Debuggers walk the slabs (coro__debug_stacks below, debugger.h): a change to
  * struct coro__slab or struct size_class that the descriptor cannot state
  * is a change of CORO__DEBUG_VERSION and of tools/libcoro-gdb.py.
  */
 #include "pool.h"
 #include "compiler.h"
-#include "debug.h"
-#include "fault.h"
+#include "debugger.h"
+#include "invariant.h"
 #include "list.h"
 #include "pages.h"
 #include "sanitizer.h"
+#include "test_hooks.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -65,7 +66,7 @@ _Static_assert(offsetof(struct coro__slab, mapped) == 0,
 static struct {
     pthread_mutex_t lock;
     struct coro__list classes;
-    struct coro__list mapped; /* every slab, for debuggers (debug.h) */
+    struct coro__list mapped; /* every slab, for debuggers (debugger.h) */
     size_t slots_out;   /* not free in their slab: in use or cached */
     size_t slabs;       /* mapped */
     size_t class_count; /* sizes known: with a slab, or being given one */
@@ -211,6 +212,7 @@ static bool file(struct coro__slab *slab)
 {
     struct size_class *c = slab->size_class;
 
+    CORO_INVARIANT(slab->free_count <= c->slot_count);
     if (slab->free_count == 0)
         return true;
     if (slab->free_count < c->slot_count) {
@@ -222,6 +224,7 @@ static bool file(struct coro__slab *slab)
         pool.spare_bytes += slab->bytes;
         return true;
     }
+    CORO_INVARIANT(slab != c->spare);
     return false;
 }
 
@@ -230,8 +233,13 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
 {
     struct size_class *c = slab->size_class;
     size_t guard = coro__stack_guard_size();
-    unsigned index = slab->free_slots[slab->free_count - 1];
-    char *slot = guard_page(slab, index); /* and the stack above it */
+    unsigned index;
+    char *slot;
+
+    CORO_INVARIANT(slab->free_count > 0);
+    index = slab->free_slots[slab->free_count - 1];
+    CORO_INVARIANT(index < c->slot_count);
+    slot = guard_page(slab, index); /* and the stack above it */
 
     if (slab->guarded != NULL && !slab->guarded[index]) {
         /* Fails with ENOMEM at the map limit; the slot stays free. */
@@ -328,6 +336,9 @@ void coro__pool_give_back(const struct coro__stack *stacks, size_t count)
         struct coro__slab *slab = stacks[i].slab;
         size_t offset = (size_t)((char *)stacks[i].lo - slab->base);
 
+        CORO_INVARIANT(stacks[i].size == slab->size_class->usable);
+        CORO_INVARIANT(offset % slab->size_class->slot_size == coro__stack_guard_size());
+        CORO_INVARIANT(slab->free_count < slab->size_class->slot_count && pool.slots_out > 0);
         unfile(slab);
         slab->free_slots[slab->free_count++] =
             (uint16_t)(offset / slab->size_class->slot_size);
@@ -370,12 +381,12 @@ bool coro__pool_unmap_spares(void)
     return any;
 }
 
-void coro__pool_counts(size_t *slots_out, size_t *slabs, size_t *sizes)
+void coro__pool_counts(size_t *out_of_slabs, size_t *slabs, size_t *classes)
 {
     pthread_mutex_lock(&pool.lock);
-    *slots_out = pool.slots_out;
+    *out_of_slabs = pool.slots_out;
     *slabs = pool.slabs;
-    *sizes = pool.class_count;
+    *classes = pool.class_count;
     pthread_mutex_unlock(&pool.lock);
 }
 

@@ -67,8 +67,8 @@ void coro__pool_unlock_in_child(void);
 bool coro__pool_guard_regions(void);
 
 /* For the tests: how many stacks are out of their slabs (in use, or in a
- * thread's cache), how many slabs are mapped, how many stack sizes are
- * known. */
-void coro__pool_counts(size_t *slots_out, size_t *slabs, size_t *sizes);
+ * thread's cache), how many slabs are mapped, how many size classes (stack
+ * sizes) are known. */
+void coro__pool_counts(size_t *out_of_slabs, size_t *slabs, size_t *classes);
 
 #endif /* CORO_POOL_H */

@@ -10,6 +10,7 @@
  */
 #include "stack.h"
 #include "compiler.h"
+#include "invariant.h"
 #include "pages.h"
 #include "pool.h"
 #include "sanitizer.h"
@@ -131,6 +132,7 @@ void coro__stack_release(struct coro__stack_cache *cache, const struct coro__sta
 {
     if (s->lo == NULL)
         return;
+    CORO_INVARIANT(cache == NULL || cache->count <= CACHE_SLOTS);
     if (cache != NULL && cache->count < CACHE_SLOTS && s->size <= CACHE_KEEP_BYTES)
         cache->stacks[cache->count++] = *s;
     else

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 
 #include "context.h"
-#include "fault.h"
+#include "test_hooks.h"
 #include "pool.h"
 
 _Thread_local struct coro__thread coro__this_thread CORO_TLS_MODEL;

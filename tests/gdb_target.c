@@ -1,5 +1,5 @@
 /*
- * The program that tests/gdb_check.cmake runs under gdb: it stops in
+ * The program that tests/gdb/check.py runs under gdb: it stops in
  * stop_here() with a coroutine in every state, the suspended ones at known
  * depths, and then cleans up and exits 0 when gdb lets it go on.
  *

@@ -17,7 +17,7 @@
 #include <string.h>
 
 /* The test copy of the library's hooks and its stack allocator. */
-#include "fault.h"
+#include "test_hooks.h"
 #include "pool.h"
 
 static void *counting_body(coro_t *co, void *arg)
@@ -290,7 +290,7 @@ int main(void)
     };
 
 #ifdef CORO_TEST_MPROTECT_GUARDS
-    coro__fault_mprotect_guards = true; /* before the first coroutine */
+    coro__test_force_mprotect_guards = true; /* before the first coroutine */
 #endif
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,9 @@
 /*
- * The hooks of src/fault.h, defined once for the test copy of the library
- * (coro_faulty), which reads them: no failure injected, and the guards the
+ * The hooks of src/test_hooks.h, defined once for the test copy of the library
+ * (coro_testhooks), which reads them: no failure injected, and the guards the
  * kernel offers. A suite sets them before it makes its first coroutine.
  */
-#include "fault.h"
+#include "test_hooks.h"
 
 unsigned long coro__fault_countdown;
-bool coro__fault_mprotect_guards;
+bool coro__test_force_mprotect_guards;

@@ -23,7 +23,7 @@
 
 #ifdef CORO_TEST_MPROTECT_GUARDS
 /* The test copy of the library, whose guards this suite sets. */
-#include "fault.h"
+#include "test_hooks.h"
 #endif
 
 /* libcoro installs its handler only over SIG_DFL. Under a sanitizer, whose
@@ -430,7 +430,7 @@ int main(void)
     segv_default_at_start = sigaction(SIGSEGV, NULL, &at_start) == 0 &&
                             !(at_start.sa_flags & SA_SIGINFO) && at_start.sa_handler == SIG_DFL;
 #ifdef CORO_TEST_MPROTECT_GUARDS
-    coro__fault_mprotect_guards = true; /* before the first coroutine */
+    coro__test_force_mprotect_guards = true; /* before the first coroutine */
 #endif
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 /* The test copy of the library's hooks and its stack allocator. */
-#include "fault.h"
+#include "test_hooks.h"
 #include "pool.h"
 #include "stack.h"
 

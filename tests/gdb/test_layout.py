@@ -1,5 +1,5 @@
 """tools/libcoro_gdb/layout.py without gdb: the descriptor coro__debug
-(src/debug.h) built here with struct.pack, in a fake memory, and the
+(src/debugger.h) built here with struct.pack, in a fake memory, and the
 coroutines the slab walk finds in it.
 
     python3 -m unittest discover -s tests/gdb -p 'test_*.py'

@@ -4,7 +4,7 @@
 # cannot be read. No gdb here: tests/gdb/test_layout.py runs it on fake
 # memory.
 #
-# The descriptor is `coro__debug` (src/debug.h, which pins every byte
+# The descriptor is `coro__debug` (src/debugger.h, which pins every byte
 # offset read here with a _Static_assert): where the coroutines are (the
 # records at the top of the stacks of the slabs the allocator has mapped)
 # and how their records and saved registers are laid out. 64-bit
@@ -20,7 +20,7 @@ MAX_REGISTERS = 14  # CORO__DEBUG_MAX_REGISTERS
 SCAN_PAGE = 4096  # the granularity of the scan of a core file's stacks
 ZERO_PAGE = bytes(SCAN_PAGE)
 
-# What is read of each structure: src/debug.h asserts each fits.
+# What is read of each structure: src/debugger.h asserts each fits.
 DEBUG_BYTES, STACKS_BYTES, CONTEXT_BYTES = 128, 24, 60
 
 

@@ -15,8 +15,8 @@
  * Any change to these structures, or to what they describe, changes
  * CORO__DEBUG_VERSION, which the script checks.
  */
-#ifndef CORO_DEBUG_H
-#define CORO_DEBUG_H
+#ifndef CORO_DEBUGGER_H
+#define CORO_DEBUGGER_H
 
 #include <stdint.h>
 
@@ -88,7 +88,7 @@ struct coro__debug {
 };
 
 /*
- * tools/libcoro-gdb.py reads these by byte offset (it has no debug
+ * tools/libcoro_gdb/layout.py reads these by byte offset (it has no debug
  * information to go by), on 64-bit targets: each offset it reads is pinned
  * here, and a change to any is a change of CORO__DEBUG_VERSION and of the
  * script.
@@ -96,7 +96,7 @@ struct coro__debug {
 #if UINTPTR_MAX == UINT64_MAX
 #include <stddef.h>
 #define CORO__DEBUG_AT(type, field, at)                                        \
-    _Static_assert(offsetof(struct type, field) == (at), "libcoro-gdb.py reads " #field " there")
+    _Static_assert(offsetof(struct type, field) == (at), "libcoro_gdb/layout.py reads " #field " there")
 CORO__DEBUG_AT(coro__debug, version, 0);
 CORO__DEBUG_AT(coro__debug, coro_bytes, 4);
 CORO__DEBUG_AT(coro__debug, registers, 8);
@@ -111,7 +111,7 @@ CORO__DEBUG_AT(coro__debug, resumer, 114);
 CORO__DEBUG_AT(coro__debug, stack_lo, 116);
 CORO__DEBUG_AT(coro__debug, stack_size, 118);
 CORO__DEBUG_AT(coro__debug, context_at, 120);
-_Static_assert(sizeof(struct coro__debug) <= 128, "libcoro-gdb.py reads 128 bytes of it");
+_Static_assert(sizeof(struct coro__debug) <= 128, "libcoro_gdb/layout.py reads 128 bytes of it");
 CORO__DEBUG_AT(coro__debug_stacks, slabs, 0);
 CORO__DEBUG_AT(coro__debug_stacks, slab_next, 8);
 CORO__DEBUG_AT(coro__debug_stacks, slab_base, 10);
@@ -119,7 +119,7 @@ CORO__DEBUG_AT(coro__debug_stacks, slab_class, 12);
 CORO__DEBUG_AT(coro__debug_stacks, class_usable, 14);
 CORO__DEBUG_AT(coro__debug_stacks, class_slot_size, 16);
 CORO__DEBUG_AT(coro__debug_stacks, class_slot_count, 18);
-_Static_assert(sizeof(struct coro__debug_stacks) <= 24, "libcoro-gdb.py reads 24 bytes of it");
+_Static_assert(sizeof(struct coro__debug_stacks) <= 24, "libcoro_gdb/layout.py reads 24 bytes of it");
 CORO__DEBUG_AT(coro__debug_context, size, 0);
 CORO__DEBUG_AT(coro__debug_context, backend, 4);
 CORO__DEBUG_AT(coro__debug_context, self, 16);
@@ -127,12 +127,12 @@ CORO__DEBUG_AT(coro__debug_context, resumer, 22);
 CORO__DEBUG_AT(coro__debug_context, registers, 28);
 CORO__DEBUG_AT(coro__debug_context, sp_adjust, 56);
 CORO__DEBUG_AT(coro__debug_context, stub_return, 58);
-_Static_assert(sizeof(struct coro__debug_context) <= 60, "libcoro-gdb.py reads 60 bytes of it");
-_Static_assert(sizeof(struct coro__debug_saved) == 6, "libcoro-gdb.py reads three uint16_t");
+_Static_assert(sizeof(struct coro__debug_context) <= 60, "libcoro_gdb/layout.py reads 60 bytes of it");
+_Static_assert(sizeof(struct coro__debug_saved) == 6, "libcoro_gdb/layout.py reads three uint16_t");
 #undef CORO__DEBUG_AT
 #endif
 
 extern const struct coro__debug_stacks coro__debug_stacks;
 extern const struct coro__debug_context coro__debug_context;
 
-#endif /* CORO_DEBUG_H */
+#endif /* CORO_DEBUGGER_H */

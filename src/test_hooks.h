@@ -1,16 +1,16 @@
 /*
- * Fault injection for the tests: each allocation and mapping that can fail
- * asks coro__fault_injected() first. The library as built for users has no
- * hook (the calls fold to false); the tests build a copy with
- * CORO_FAULT_INJECTION defined and set the countdown, or the switch to
- * mprotect guards.
+ * Hooks for the tests: fault injection (each allocation and mapping that
+ * can fail asks coro__fault_injected() first) and a switch to mprotect
+ * guards. The library as built for users has neither (the calls fold to
+ * false); the tests build a copy, coro_testhooks, with CORO_TEST_HOOKS
+ * defined, whose hooks tests/test_hooks.c defines and the suites set.
  */
-#ifndef CORO_FAULT_H
-#define CORO_FAULT_H
+#ifndef CORO_TEST_HOOKS_H
+#define CORO_TEST_HOOKS_H
 
 #include <stdbool.h>
 
-#ifdef CORO_FAULT_INJECTION
+#ifdef CORO_TEST_HOOKS
 /* Operations left before one fails: 0 never fails; N fails the Nth from
  * now and every one after it, until the countdown is set again: memory that
  * ran out stays out when libcoro frees what it holds and tries once more.
@@ -34,11 +34,11 @@ static inline bool coro__fault_injected(void)
 
 /* Set before the first coroutine: stacks get mprotect guards even where the
  * kernel has guard regions, so that the tests reach the fallback. */
-extern bool coro__fault_mprotect_guards;
+extern bool coro__test_force_mprotect_guards;
 
-static inline bool coro__fault_no_guard_regions(void)
+static inline bool coro__test_forces_mprotect_guards(void)
 {
-    return coro__fault_mprotect_guards;
+    return coro__test_force_mprotect_guards;
 }
 #else
 static inline bool coro__fault_injected(void)
@@ -46,10 +46,10 @@ static inline bool coro__fault_injected(void)
     return false;
 }
 
-static inline bool coro__fault_no_guard_regions(void)
+static inline bool coro__test_forces_mprotect_guards(void)
 {
     return false;
 }
 #endif
 
-#endif /* CORO_FAULT_H */
+#endif /* CORO_TEST_HOOKS_H */
