@@ -9,28 +9,16 @@
 
 /* ---- shared bodies ------------------------------------------------------ */
 
-/* What a body saw: how often it ran, what it was given, what it observed. */
+/* What a body did: how often it ran, how far, and what it was given. */
 struct seen {
     int runs;
     int after_yield; /* set once the body's first coro_yield() returned */
     coro_t *co;
     void *arg;
-    coro_t *current[4];
-    enum coro_status status[4];
-    int count;
 };
 
-static void seen_note(struct seen *s, coro_t *co)
-{
-    if (s->count < 4) {
-        s->current[s->count] = coro_current();
-        s->status[s->count] = coro_status(co);
-        s->count++;
-    }
-}
-
-/* Records its arguments and its view of itself, yields once, records again,
- * and returns its argument. */
+/* Records its arguments, checks it is the current and RUNNING coroutine,
+ * yields once, checks again, and returns its argument. */
 static void *recording_body(coro_t *co, void *arg)
 {
     struct seen *s = arg;
@@ -38,10 +26,12 @@ static void *recording_body(coro_t *co, void *arg)
     s->runs++;
     s->co = co;
     s->arg = arg;
-    seen_note(s, co);
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_int_equal(coro_status(co), CORO_RUNNING);
     coro_yield(co, INT_TO_PTR(1));
     s->after_yield = 1;
-    seen_note(s, co);
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_int_equal(coro_status(co), CORO_RUNNING);
     return arg;
 }
 
@@ -117,27 +107,25 @@ static void test_lifecycle_create_unaligned_stack(void **state)
     run_stack_user(100001);
 }
 
-/* Recursion with a 2 KiB frame per level, yielding at the bottom. Returns
- * the sum of what each level stored plus the value sent at the bottom. */
-struct big_frames {
-    uintptr_t top;    /* address of the outermost frame's buffer */
-    uintptr_t bottom; /* address of the innermost frame's buffer */
-};
-
-static long big_frames_recurse(coro_t *co, struct big_frames *d, int n)
+/* Recursion with a 2 KiB frame per level, yielding at the bottom, which is
+ * more than 2 MiB away from top (the outermost frame's buffer; 0 to be it).
+ * Returns the sum of what each level stored plus the value sent at the
+ * bottom. */
+static long big_frames_recurse(coro_t *co, uintptr_t top, int n)
 {
     volatile unsigned char buf[2048];
+    uintptr_t here = (uintptr_t)&buf[0];
     long below;
 
     buf[0] = (unsigned char)n;
     buf[sizeof buf - 1] = (unsigned char)(n >> 3);
-    if (d->top == 0)
-        d->top = (uintptr_t)&buf[0];
+    if (top == 0)
+        top = here;
     if (n == 0) {
-        d->bottom = (uintptr_t)&buf[0];
+        body_assert_true((top > here ? top - here : here - top) > 2u * 1024u * 1024u);
         below = (long)PTR_TO_INT(coro_yield(co, INT_TO_PTR(-1)));
     } else {
-        below = big_frames_recurse(co, d, n - 1);
+        below = big_frames_recurse(co, top, n - 1);
     }
     return below + buf[0] + buf[sizeof buf - 1];
 }
@@ -146,26 +134,23 @@ static long big_frames_recurse(coro_t *co, struct big_frames *d, int n)
 
 static void *big_frames_body(coro_t *co, void *arg)
 {
-    return INT_TO_PTR(big_frames_recurse(co, arg, DEEP_LEVELS));
+    (void)arg;
+    return INT_TO_PTR(big_frames_recurse(co, 0, DEEP_LEVELS));
 }
 
 static void test_lifecycle_create_big_stack(void **state)
 {
     /* An 8 MiB stack is accepted and MiBs of it can be used, yielding from the
      * bottom of a deep recursion and unwinding it afterwards. */
-    struct big_frames d = {0, 0};
     long expected = 1000;
-    uintptr_t depth;
     void *out = NULL;
     coro_t *co;
 
     (void)state;
-    co = must_create_sized(big_frames_body, &d, 8u * 1024u * 1024u);
+    co = must_create_sized(big_frames_body, NULL, 8u * 1024u * 1024u);
     assert_int_equal(coro_resume(co, NULL, &out), 0);
     assert_int_equal(PTR_TO_INT(out), -1);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
-    depth = d.top > d.bottom ? d.top - d.bottom : d.bottom - d.top;
-    assert_true(depth > 2u * 1024u * 1024u);
 
     for (int n = 0; n <= DEEP_LEVELS; n++)
         expected += (unsigned char)n + (unsigned char)(n >> 3);
@@ -194,7 +179,7 @@ static void test_lifecycle_create_runs_nothing(void **state)
 
 static void test_lifecycle_status_transitions(void **state)
 {
-    /* CREATED, RUNNING (seen from inside), SUSPENDED, RUNNING, DEAD. */
+    /* CREATED, RUNNING (checked inside), SUSPENDED, RUNNING, DEAD. */
     struct seen s = {0};
     coro_t *co;
 
@@ -203,13 +188,11 @@ static void test_lifecycle_status_transitions(void **state)
     assert_int_equal(coro_status(co), CORO_CREATED);
 
     assert_ptr_equal(coro_next(co), INT_TO_PTR(1));
-    assert_int_equal(s.count, 1);
-    assert_int_equal(s.status[0], CORO_RUNNING);
+    assert_int_equal(s.after_yield, 0);
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
 
     assert_ptr_equal(coro_next(co), &s);
-    assert_int_equal(s.count, 2);
-    assert_int_equal(s.status[1], CORO_RUNNING);
+    assert_int_equal(s.after_yield, 1);
     assert_int_equal(coro_status(co), CORO_DEAD);
     assert_int_equal(s.runs, 1);
     assert_int_equal(coro_destroy(co), 0);
@@ -271,20 +254,16 @@ static TEST_NOINLINE coro_t *current_from_helper(int depth)
     return keep > 0 ? current_from_helper(keep - 1) : coro_current();
 }
 
-struct current_seen {
-    coro_t *direct[2];
-    coro_t *nested[2];
-};
-
+/* Checks coro_current() in itself and three calls down, before and after a
+ * yield. */
 static void *current_body(coro_t *co, void *arg)
 {
-    struct current_seen *c = arg;
-
-    c->direct[0] = coro_current();
-    c->nested[0] = current_from_helper(3);
+    (void)arg;
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_ptr_equal(current_from_helper(3), co);
     coro_yield(co, NULL);
-    c->direct[1] = coro_current();
-    c->nested[1] = current_from_helper(3);
+    body_assert_ptr_equal(coro_current(), co);
+    body_assert_ptr_equal(current_from_helper(3), co);
     return NULL;
 }
 
@@ -292,18 +271,13 @@ static void test_lifecycle_current_inside(void **state)
 {
     /* coro_current() is co inside co's body and in functions it calls, before
      * and after a yield. */
-    struct current_seen c = {0};
     coro_t *co;
 
     (void)state;
-    co = must_create(current_body, &c);
+    co = must_create(current_body, NULL);
     coro_next(co);
     coro_next(co);
     assert_int_equal(coro_status(co), CORO_DEAD);
-    assert_ptr_equal(c.direct[0], co);
-    assert_ptr_equal(c.nested[0], co);
-    assert_ptr_equal(c.direct[1], co);
-    assert_ptr_equal(c.nested[1], co);
     assert_int_equal(coro_destroy(co), 0);
 }
 
@@ -327,7 +301,6 @@ static void test_lifecycle_body_arguments(void **state)
     coro_next(co);
     assert_ptr_equal(s.co, co);
     assert_ptr_equal(s.arg, &s);
-    assert_ptr_equal(s.current[0], co);
     assert_int_equal(coro_destroy(co), 0);
 
     co = must_create(yield_arg_body, NULL);
@@ -371,7 +344,6 @@ static void test_lifecycle_destroy_suspended(void **state)
     assert_int_equal(coro_destroy(co), 0);
     assert_int_equal(s.runs, 1);
     assert_int_equal(s.after_yield, 0);
-    assert_int_equal(s.count, 1);
     assert_null(coro_current());
 }
 
@@ -400,22 +372,22 @@ static void test_lifecycle_destroy_dead(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lifecycle_create_default_stack),
-        cmocka_unit_test(test_lifecycle_create_min_stack),
-        cmocka_unit_test(test_lifecycle_create_unaligned_stack),
-        cmocka_unit_test(test_lifecycle_create_big_stack),
-        cmocka_unit_test(test_lifecycle_create_runs_nothing),
-        cmocka_unit_test(test_lifecycle_status_transitions),
-        cmocka_unit_test(test_lifecycle_close_created),
-        cmocka_unit_test(test_lifecycle_status_null_is_dead),
-        cmocka_unit_test(test_lifecycle_current_outside),
-        cmocka_unit_test(test_lifecycle_current_inside),
-        cmocka_unit_test(test_lifecycle_backend_is_configured),
-        cmocka_unit_test(test_lifecycle_body_arguments),
-        cmocka_unit_test(test_lifecycle_destroy_null),
-        cmocka_unit_test(test_lifecycle_destroy_created),
-        cmocka_unit_test(test_lifecycle_destroy_suspended),
-        cmocka_unit_test(test_lifecycle_destroy_dead),
+        body_checked_test(test_lifecycle_create_default_stack),
+        body_checked_test(test_lifecycle_create_min_stack),
+        body_checked_test(test_lifecycle_create_unaligned_stack),
+        body_checked_test(test_lifecycle_create_big_stack),
+        body_checked_test(test_lifecycle_create_runs_nothing),
+        body_checked_test(test_lifecycle_status_transitions),
+        body_checked_test(test_lifecycle_close_created),
+        body_checked_test(test_lifecycle_status_null_is_dead),
+        body_checked_test(test_lifecycle_current_outside),
+        body_checked_test(test_lifecycle_current_inside),
+        body_checked_test(test_lifecycle_backend_is_configured),
+        body_checked_test(test_lifecycle_body_arguments),
+        body_checked_test(test_lifecycle_destroy_null),
+        body_checked_test(test_lifecycle_destroy_created),
+        body_checked_test(test_lifecycle_destroy_suspended),
+        body_checked_test(test_lifecycle_destroy_dead),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -387,21 +387,18 @@ TEST_NOINLINE static double one_third(void)
     return one / three;
 }
 
-struct rounding_seen {
-    int mode;
-    double third;
-};
-
-/* Rounds upward from its start, and says what it sees at each resume. */
+/* Rounds upward from its start, and checks at each resume that it still
+ * does: its one third is *arg, the one the main stack got rounding upward.
+ * Yields how often it checked. */
 static void *rounds_upward(coro_t *co, void *arg)
 {
-    struct rounding_seen *seen = arg;
+    const double *upward = arg;
 
     fesetround(FE_UPWARD);
-    for (;;) {
-        seen->mode = fegetround();
-        seen->third = one_third();
-        coro_yield(co, NULL);
+    for (intptr_t checked = 1;; checked++) {
+        body_assert_int_equal(fegetround(), FE_UPWARD);
+        body_assert_true(one_third() == *upward);
+        coro_yield(co, INT_TO_PTR(checked));
     }
     return NULL;
 }
@@ -411,7 +408,6 @@ static void *rounds_upward(coro_t *co, void *arg)
  * side changed it last. */
 static void test_values_rounding_mode_is_per_coroutine(void **state)
 {
-    struct rounding_seen seen = {0};
     double nearest = one_third(), upward, downward;
     coro_t *co;
 
@@ -428,18 +424,13 @@ static void test_values_rounding_mode_is_per_coroutine(void **state)
     assert_int_equal(fesetround(FE_TONEAREST), 0);
     assert_true(upward > downward);
 
-    co = must_create(rounds_upward, &seen);
-    coro_next(co);
-    assert_int_equal(seen.mode, FE_UPWARD);
-    assert_true(seen.third == upward);
+    co = must_create(rounds_upward, &upward);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
     assert_int_equal(fegetround(), FE_TONEAREST);
     assert_true(one_third() == nearest);
 
     assert_int_equal(fesetround(FE_DOWNWARD), 0);
-    seen.mode = -1;
-    coro_next(co);
-    assert_int_equal(seen.mode, FE_UPWARD);
-    assert_true(seen.third == upward);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 2);
     assert_int_equal(fegetround(), FE_DOWNWARD);
     assert_true(one_third() == downward);
 
@@ -451,20 +442,20 @@ static void test_values_rounding_mode_is_per_coroutine(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values_next_returns_yields),
-        cmocka_unit_test(test_values_send_reaches_yield),
-        cmocka_unit_test(test_values_return_value),
-        cmocka_unit_test(test_values_null_is_a_value),
-        cmocka_unit_test(test_values_resume_out_null),
-        cmocka_unit_test(test_values_running_sum),
-        cmocka_unit_test(test_values_yield_from_depth),
-        cmocka_unit_test(test_values_generator_loop),
-        cmocka_unit_test(test_values_independent_generators),
-        cmocka_unit_test(test_values_pointer_to_body_local),
-        cmocka_unit_test(test_values_send_to_created),
-        cmocka_unit_test(test_values_exhausted),
-        cmocka_unit_test(test_values_exhausted_after_close),
-        cmocka_unit_test(test_values_rounding_mode_is_per_coroutine),
+        body_checked_test(test_values_next_returns_yields),
+        body_checked_test(test_values_send_reaches_yield),
+        body_checked_test(test_values_return_value),
+        body_checked_test(test_values_null_is_a_value),
+        body_checked_test(test_values_resume_out_null),
+        body_checked_test(test_values_running_sum),
+        body_checked_test(test_values_yield_from_depth),
+        body_checked_test(test_values_generator_loop),
+        body_checked_test(test_values_independent_generators),
+        body_checked_test(test_values_pointer_to_body_local),
+        body_checked_test(test_values_send_to_created),
+        body_checked_test(test_values_exhausted),
+        body_checked_test(test_values_exhausted_after_close),
+        body_checked_test(test_values_rounding_mode_is_per_coroutine),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
