@@ -119,7 +119,6 @@ static CORO_ALWAYS_INLINE void enter(struct coro *co)
     co->status = CORO_RUNNING;
 }
 
-
 static void *fail(int error)
 {
     errno = error;
@@ -501,15 +500,14 @@ int coro_close(coro_t *co)
         co->status = CORO_DEAD;
         return 0;
     case CORO_SUSPENDED:
+        co->ending = true;
         if (co->cleanup_count == 0 && co->delegate == NULL &&
             !coro__context_must_finish(context_of(co))) {
             /* Nothing would run on its stack: no need to switch into it. */
-            co->ending = true;
             co->status = CORO_DEAD;
         } else {
-            enter(co);
             /* Its pending yield never returns: finish() runs instead. */
-            co->ending = true;
+            enter(co);
             switch_into(co, finish_closed, co);
         }
         return 0;

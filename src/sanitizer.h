@@ -48,7 +48,6 @@
 #include <valgrind/valgrind.h>
 #endif
 
-
 /*
  * --- Switches: what each backend's context keeps for ASan and TSan ---
  *

@@ -12,15 +12,6 @@
 #define SENTINEL INT_TO_PTR(0x5eed)
 #define ERRNO_SENTINEL 12345
 
-/* assert_null_errno() for coroutines: a call that returns a pointer must
- * give NULL with errno error (see test_support.h). */
-#define body_assert_null_errno(call, error)                                    \
-    do {                                                                       \
-        errno = 0;                                                             \
-        body_assert_null(call);                                                \
-        body_assert_int_equal(errno, error);                                   \
-    } while (0)
-
 /* Yields 1 and 2, logging what each yield returns into arg (two slots),
  * then returns 3. */
 static void *one_two_three(coro_t *co, void *arg)

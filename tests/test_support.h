@@ -136,6 +136,13 @@ static inline void body_assert_ptrs(const void *a, const void *b, const char *te
     body_assert_ptrs((a), (b), #a " == " #b, __FILE__, __LINE__)
 #define body_assert_null(p) body_assert_ptrs((p), NULL, #p " == NULL", __FILE__, __LINE__)
 #define body_assert_non_null(p) body_assert_true((p) != NULL)
+/* assert_null_errno() for coroutines. */
+#define body_assert_null_errno(call, error)                                    \
+    do {                                                                       \
+        errno = 0;                                                             \
+        body_assert_null(call);                                                \
+        body_assert_int_equal(errno, error);                                   \
+    } while (0)
 /* Where a coroutine must never get to. */
 #define body_fail_msg(msg) body_assert_failed(__FILE__, __LINE__, "%s", msg)
 
