@@ -16,6 +16,8 @@
  *     [fp_ns=F fp_ratio=F, the _min figures] reps=R iterations=I limit=L
  *   BENCH name=NAME skipped=no_minimal_switch_for_this_architecture
  *     (a _min figure, where CMake builds no min_switch_<arch>.S)
+ *   BENCH name=NAME skipped=no_makecontext_in_this_c_library
+ *     (a figure against raw swapcontext, where the C library has none: musl)
  * ratio = libcoro_ns / baseline_ns, fp_ratio = libcoro_ns / fp_ns; limit is
  * none when n_requested was reached, else the failed coro_create()'s error.
  * memory and round_robin create coroutines until coro_create() fails, and
@@ -42,8 +44,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
+#if BENCH_HAVE_UCONTEXT
+#include <ucontext.h>
+#endif
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13 on; older kernels say EINVAL */
@@ -123,7 +127,9 @@ struct series {
     void *ctx;
 };
 
-/* ---- raw: glibc's makecontext/swapcontext, nothing else ---- */
+/* ---- raw: the C library's makecontext/swapcontext, nothing else ---- */
+
+#if BENCH_HAVE_UCONTEXT
 
 static ucontext_t raw_main; /* what every raw context swaps back to */
 static ucontext_t *raw_new; /* the one raw_set_grow() enters: raw_body's own */
@@ -175,6 +181,7 @@ static void raw_round_trips(void *raw_set, long count)
     }
     set->next = i;
 }
+#endif
 
 /* ---- min and fp: the register switches of min_switch_<arch>.S ---- */
 
@@ -410,7 +417,9 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
 {
     struct series series[SERIES] = {{0}};
     struct coro_set coros = {0};
+#if BENCH_HAVE_UCONTEXT
     struct raw_set raw = {0};
+#endif
     size_t n = 1, stacks_size = baselines == RAW ? n_requested * (page + STACK_SIZE)
                                                  : 2 * STACK_SIZE; /* min's, fp's */
     char *stacks;
@@ -423,9 +432,16 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
         return;
     }
 #endif
+#if !BENCH_HAVE_UCONTEXT
+    if (baselines == RAW) {
+        printf("BENCH name=%s skipped=no_makecontext_in_this_c_library\n", name);
+        return;
+    }
+#endif
     /* The baselines' stacks first, in one mapping: the coroutines may then
      * take every map entry left. Only the pages touched cost memory. */
     stacks = map_stacks(stacks_size);
+#if BENCH_HAVE_UCONTEXT
     if (baselines == RAW) {
         raw = (struct raw_set){.contexts = calloc(n_requested, sizeof *raw.contexts),
                                .mapping = stacks};
@@ -433,6 +449,7 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
             die("calloc of raw contexts", ENOMEM);
         series[BASELINE] = (struct series){raw_round_trips, &raw};
     }
+#endif
 #if BENCH_HAVE_MIN_SWITCH
     if (baselines == MIN_AND_FP) {
         series[BASELINE] = asm_open(&min_sp, stacks, &min_frame, min_body, min_round_trips);
@@ -448,15 +465,19 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
                                                            : coro_round_trips_one,
                                           &coros};
     }
+#if BENCH_HAVE_UCONTEXT
     if (baselines == RAW)
         raw_set_grow(&raw, n);
+#endif
     measure(name, n, n_requested, coros.error, series);
     coro_set_empty(&coros);
     free(coros.coros);
     /* The baseline contexts wait in their switch forever: nothing runs on
      * their stacks any more. */
     munmap(stacks, stacks_size);
+#if BENCH_HAVE_UCONTEXT
     free(raw.contexts);
+#endif
 }
 
 enum { RSS, PTE, VSZ, FIELDS };

@@ -10,18 +10,21 @@
  *   finished    dead: its body returned
  *   running     running: running_body() called stop_here()
  *   outer       normal: it resumed `running` from outer_body()
- *   working     running on a second thread, blocked in wait_in_worker()
+ *   working     running on a second thread, spinning in wait_in_worker()
  *
  * and one destroyed, whose stack waits in the thread's cache for reuse,
  * record and all: it must not be listed.
  * The coroutines are created in that order, so that gdb lists them so on
- * a fresh stack pool. With the argument `crash`, stop_here() aborts
- * instead, for a core file. With `none`, it stops with no live coroutine:
+ * a fresh stack pool. With the argument `crash`, stop_here() traps
+ * instead, for a core file: in its own frame, not in the C library, whose
+ * frames gdb may not unwind (Debian's musl has no unwind tables). With `none`, it stops with no live coroutine:
  * only one that ran and was destroyed, its stack cached.
  */
 #include <coro.h>
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,25 +38,24 @@ coro_t *recursing, *delegating, *inner, *fresh, *finished, *outer, *running, *wo
 static volatile int depth_seen;
 static int crash;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
-static int worker_waiting, worker_released;
+static atomic_int worker_waiting, worker_released;
 
 NOINLINE void stop_here(void)
 {
     if (crash)
-        abort();
+        __builtin_trap(); /* SIGILL or SIGTRAP, by architecture */
     __asm__ volatile("" ::: "memory");
 }
 
+/* A spin, not a wait in the C library: gdb must find this frame from
+ * wherever the thread stops, and a C library without unwind tables for its
+ * system call stubs (Debian's musl) would hide it. The process runs only
+ * briefly between gdb's stops, so the spin costs little. */
 NOINLINE static void wait_in_worker(void)
 {
-    pthread_mutex_lock(&lock);
-    worker_waiting = 1;
-    pthread_cond_broadcast(&changed);
-    while (!worker_released)
-        pthread_cond_wait(&changed, &lock);
-    pthread_mutex_unlock(&lock);
+    atomic_store(&worker_waiting, 1);
+    while (!atomic_load(&worker_released))
+        ;
 }
 
 static void *working_body(coro_t *co, void *arg)
@@ -149,7 +151,7 @@ static coro_t *create(coro_fn fn, void *arg)
     return co;
 }
 
-/* A core file of the abort(), where the hard limit allows one. */
+/* A core file of the trap, where the hard limit allows one. */
 static void allow_core(void)
 {
     struct rlimit limit;
@@ -204,17 +206,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "pthread_create failed\n");
         return 1;
     }
-    pthread_mutex_lock(&lock);
-    while (!worker_waiting)
-        pthread_cond_wait(&changed, &lock);
-    pthread_mutex_unlock(&lock);
+    while (!atomic_load(&worker_waiting))
+        sched_yield();
 
     coro_next(outer); /* stops in stop_here() */
 
-    pthread_mutex_lock(&lock);
-    worker_released = 1;
-    pthread_cond_broadcast(&changed);
-    pthread_mutex_unlock(&lock);
+    atomic_store(&worker_released, 1);
     pthread_join(thread, NULL);
 
     coro_t *all[] = {recursing, delegating, inner, fresh, finished, outer, running, working};
