@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,19 +65,29 @@ static bool kernel_has_guard_regions(void)
     return has;
 }
 
-static long status_kib(const char *key)
+/* A field of /proc/self/status in KiB, or missing when there is none
+ * (without cmocka: a forked child uses it too). */
+static long status_kib_or(long missing, const char *key)
 {
     FILE *file = fopen("/proc/self/status", "r");
     size_t len = strlen(key);
     char line[256];
-    long value = -1;
+    long value = missing;
 
-    assert_non_null(file);
+    if (file == NULL)
+        return missing;
     while (fgets(line, sizeof line, file) != NULL) {
         if (strncmp(line, key, len) == 0 && line[len] == ':')
             value = strtol(line + len + 1, NULL, 10);
     }
     fclose(file);
+    return value;
+}
+
+static long status_kib(const char *key)
+{
+    long value = status_kib_or(-1, key);
+
     assert_true(value >= 0);
     return value;
 }
@@ -209,11 +221,107 @@ static void test_scale_forked_child_resumes_suspended(void **state)
     destroy_all(all, FORKED_COUNT);
 }
 
+/* Stacks big enough that the address space, not the map limit, ends the
+ * run: 4 MiB each. EXHAUST_MAX of them (16 GiB) would mean that it never
+ * ran out. */
+#define EXHAUST_STACK ((size_t)4 << 20)
+#define EXHAUST_MAX 4096
+/* On a 64-bit target, RLIMIT_AS is set this far above what the child has. */
+#define EXHAUST_ROOM ((size_t)512 << 20)
+
+/* In a forked child: creates coroutines until the address space runs out
+ * (all of it on a 32-bit target; an RLIMIT_AS of EXHAUST_ROOM more than the
+ * child has on a 64-bit one). The failing coro_create() must say ENOMEM,
+ * every coroutine made before must still answer, and once they are
+ * destroyed a new one must work. Exit codes: 0 passed, 2 the emulator
+ * does not enforce RLIMIT_AS (qemu-user ignores it), others a failure. */
+static int exhaust_address_space(void *unused)
+{
+    static coro_t *all[EXHAUST_MAX]; /* not from the heap, which runs out too */
+    size_t count = 0;
+    coro_t *co;
+
+    (void)unused;
+    if (SIZE_MAX > UINT32_MAX) {
+        struct rlimit limit;
+        long have_kib = status_kib_or(-1, "VmSize");
+        void *probe;
+
+        if (have_kib <= 0 || getrlimit(RLIMIT_AS, &limit) != 0)
+            return 3;
+        limit.rlim_cur = (rlim_t)have_kib * 1024 + EXHAUST_ROOM;
+        if (setrlimit(RLIMIT_AS, &limit) != 0)
+            return 4;
+        probe = mmap(NULL, 2 * EXHAUST_ROOM, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (probe != MAP_FAILED)
+            return 2;
+    }
+    for (;;) {
+        if (count == EXHAUST_MAX)
+            return 5; /* the address space never ran out */
+        errno = 0;
+        co = coro_create(echo_plus_one, INT_TO_PTR(count), EXHAUST_STACK);
+        if (co == NULL)
+            break;
+        all[count] = co;
+        if (coro_next(co) != INT_TO_PTR(count))
+            return 6;
+        count++;
+    }
+    printf("%zu\n", count);
+    if (errno != ENOMEM)
+        return 7;
+    if (count == 0)
+        return 8;
+    for (size_t i = 0; i < count; i++) {
+        if (coro_send(all[i], INT_TO_PTR(i)) != INT_TO_PTR(i + 1))
+            return 9;
+        if (coro_destroy(all[i]) != 0)
+            return 10;
+    }
+    co = coro_create(echo_plus_one, INT_TO_PTR(1), EXHAUST_STACK);
+    if (co == NULL || coro_next(co) != INT_TO_PTR(1) || coro_destroy(co) != 0)
+        return 11;
+    return 0;
+}
+
+/* Where the address space runs out (on a 32-bit target, long before a
+ * million coroutines), coro_create() fails with ENOMEM and nothing else
+ * breaks: no size arithmetic wraps. */
+static void test_scale_address_space_runs_out_is_enomem(void **state)
+{
+    struct child_result child;
+    int status;
+
+    (void)state;
+#if defined(UNDER_ASAN) || defined(UNDER_TSAN)
+    printf("# the sanitizers' shadow memory does not fit under an address space limit\n");
+    skip();
+#endif
+    if (RUNNING_ON_VALGRIND) {
+        printf("# valgrind keeps its own address space limits\n");
+        skip();
+    }
+    run_in_child(exhaust_address_space, NULL, &child);
+    status = child_exit_status(&child);
+    if (status == 2) {
+        printf("# RLIMIT_AS is not enforced here (an emulator): nothing to run out of\n");
+        skip();
+    }
+    if (status != 0)
+        print_error("child exit %d, after %s coroutines\n", status, child.out);
+    assert_int_equal(status, 0);
+    printf("# coro_create failed with ENOMEM after %.*s coroutines of %zu MiB (%s)\n",
+           (int)strcspn(child.out, "\n"), child.out, EXHAUST_STACK >> 20,
+           SIZE_MAX > UINT32_MAX ? "under RLIMIT_AS" : "the whole address space");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scale_many_alive_each_answers),
         cmocka_unit_test(test_scale_forked_child_resumes_suspended),
+        cmocka_unit_test(test_scale_address_space_runs_out_is_enomem),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
