@@ -7,8 +7,9 @@ by gdb itself:
     gdb -batch -nx -x tests/gdb/check.py
 
 PART live runs the program under gdb and stops it in stop_here(); PART
-core reads a core file of it (stop_here() traps). With RUNNER (an
-emulator and its arguments, `|`-separated), the program runs under
+core reads a core file of it (stop_here() executes an illegal
+instruction). With RUNNER (an emulator and its arguments, `|`-separated),
+the program runs under
 qemu-user: gdb (gdb-multiarch) debugs it through qemu's gdb stub, and the
 core file is the one qemu writes.
 
@@ -406,7 +407,7 @@ def live():
 
     check_none(run_live("none", TARGET, ["none"], "Breakpoint [0-9]+, stop_here", at_stop_here,
                         NONE_COMMANDS + ["kill"]))
-    check_stripped(run_live("stripped", STRIPPED, ["crash"], "SIG(ILL|TRAP)", [],
+    check_stripped(run_live("stripped", STRIPPED, ["crash"], "SIGILL", [],
                             STRIPPED_COMMANDS + ["kill"]))
     if not RUNNER:
         session = run_gdb("gcore", ["file " + TARGET, "core-file " + gcore] + NONE_COMMANDS)
@@ -441,7 +442,7 @@ def core_pattern():
 
 
 def core():
-    """A core file of the same program stopped by a trap in the same
+    """A core file of the same program stopped by SIGILL in the same
     place: the kernel's, or qemu's. (gdb's own gcore cannot save these
     stacks: its reads of a guard region fail and it drops the rest of the
     mapping.) The reason, if skipped."""
