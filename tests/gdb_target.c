@@ -15,9 +15,10 @@
  * and one destroyed, whose stack waits in the thread's cache for reuse,
  * record and all: it must not be listed.
  * The coroutines are created in that order, so that gdb lists them so on
- * a fresh stack pool. With the argument `crash`, stop_here() traps
- * instead, for a core file: in its own frame, not in the C library, whose
- * frames gdb may not unwind (Debian's musl has no unwind tables). With `none`, it stops with no live coroutine:
+ * a fresh stack pool. With the argument `crash`, stop_here() executes an
+ * illegal instruction instead, for a core file: in its own frame, not in
+ * the C library, whose frames gdb may not unwind (Debian's musl has no
+ * unwind tables). With `none`, it stops with no live coroutine:
  * only one that ran and was destroyed, its stack cached.
  */
 #include <coro.h>
@@ -40,10 +41,23 @@ static int crash;
 
 static atomic_int worker_waiting, worker_released;
 
+/* SIGILL, from this frame. (__builtin_trap() is brk or ebreak on some
+ * architectures: a SIGTRAP, which gdb takes for one of its own.) */
+static inline void illegal_instruction(void)
+{
+#if defined(__aarch64__)
+    __asm__ volatile("udf #0");
+#elif defined(__riscv)
+    __asm__ volatile("unimp");
+#else
+    __builtin_trap(); /* ud2 on x86, udf on 32-bit ARM */
+#endif
+}
+
 NOINLINE void stop_here(void)
 {
     if (crash)
-        __builtin_trap(); /* SIGILL or SIGTRAP, by architecture */
+        illegal_instruction();
     __asm__ volatile("" ::: "memory");
 }
 
@@ -151,7 +165,7 @@ static coro_t *create(coro_fn fn, void *arg)
     return co;
 }
 
-/* A core file of the trap, where the hard limit allows one. */
+/* A core file of the SIGILL, where the hard limit allows one. */
 static void allow_core(void)
 {
     struct rlimit limit;
