@@ -10,7 +10,7 @@
  *   finished    dead: its body returned
  *   running     running: running_body() called stop_here()
  *   outer       normal: it resumed `running` from outer_body()
- *   working     running on a second thread, spinning in wait_in_worker()
+ *   working     running on a second thread, blocked in wait_in_worker()
  *
  * and one destroyed, whose stack waits in the thread's cache for reuse,
  * record and all: it must not be listed.
@@ -21,6 +21,8 @@
  * unwind tables). With `none`, it stops with no live coroutine:
  * only one that ran and was destroyed, its stack cached.
  */
+#define _GNU_SOURCE /* syscall() */
+
 #include <coro.h>
 
 #include <pthread.h>
@@ -30,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
 
@@ -61,15 +65,55 @@ NOINLINE void stop_here(void)
     __asm__ volatile("" ::: "memory");
 }
 
-/* A spin, not a wait in the C library: gdb must find this frame from
- * wherever the thread stops, and a C library without unwind tables for its
- * system call stubs (Debian's musl) would hide it. The process runs only
- * briefly between gdb's stops, so the spin costs little. */
+/*
+ * Blocks until *word is no longer 0, in a futex wait made from this frame:
+ * gdb must unwind the waiting thread from wherever it stopped, and a C
+ * library without unwind tables (Debian's musl) would hide every frame
+ * below its own system call stub. (A spin instead starves qemu-user's gdb
+ * stub.) Other architectures, whose gdb test is skipped, poll.
+ */
+static void wait_for_nonzero(atomic_int *word)
+{
+    while (!atomic_load(word)) {
+#if defined(__x86_64__)
+        register long op __asm__("rsi") = 0 /* FUTEX_WAIT */, expected __asm__("rdx") = 0;
+        register void *no_timeout __asm__("r10") = NULL;
+        long number = SYS_futex;
+
+        __asm__ volatile("syscall"
+                         : "+a"(number)
+                         : "D"(word), "r"(op), "r"(expected), "r"(no_timeout)
+                         : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+        register long number __asm__("x8") = SYS_futex;
+        register void *address __asm__("x0") = word;
+        register long op __asm__("x1") = 0, expected __asm__("x2") = 0;
+        register void *no_timeout __asm__("x3") = NULL;
+
+        __asm__ volatile("svc #0"
+                         : "+r"(address)
+                         : "r"(number), "r"(op), "r"(expected), "r"(no_timeout)
+                         : "memory");
+#elif defined(__riscv) && __riscv_xlen == 64
+        register long number __asm__("a7") = SYS_futex;
+        register void *address __asm__("a0") = word;
+        register long op __asm__("a1") = 0, expected __asm__("a2") = 0;
+        register void *no_timeout __asm__("a3") = NULL;
+
+        __asm__ volatile("ecall"
+                         : "+r"(address)
+                         : "r"(number), "r"(op), "r"(expected), "r"(no_timeout)
+                         : "memory");
+#else
+        sched_yield();
+#endif
+    }
+}
+
 NOINLINE static void wait_in_worker(void)
 {
     atomic_store(&worker_waiting, 1);
-    while (!atomic_load(&worker_released))
-        ;
+    wait_for_nonzero(&worker_released);
 }
 
 static void *working_body(coro_t *co, void *arg)
@@ -226,6 +270,7 @@ int main(int argc, char **argv)
     coro_next(outer); /* stops in stop_here() */
 
     atomic_store(&worker_released, 1);
+    syscall(SYS_futex, &worker_released, 1 /* FUTEX_WAKE */, 1, NULL, NULL, 0);
     pthread_join(thread, NULL);
 
     coro_t *all[] = {recursing, delegating, inner, fresh, finished, outer, running, working};
