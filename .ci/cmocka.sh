@@ -35,6 +35,11 @@ if [ ! -f "$prefix/include/cmocka.h" ]; then
     mkdir -p "$root/src"
     (cd "$root/src" && apt-get source -qq cmocka)
     source_dir=$(find "$root/src" -maxdepth 1 -type d -name 'cmocka-*' | head -n 1)
+    # cmocka.h (1.1.5) takes a 64-bit target without glibc's __WORDSIZE for
+    # a 32-bit one unless it is x86-64, and its uintptr_t then clashes with
+    # musl's on AArch64: ask the compiler for the pointer size instead.
+    sed -i 's/|| defined(__sparc_v9__) || defined(__sparcv9)$/& || __SIZEOF_POINTER__ == 8/' \
+      "$source_dir/include/cmocka.h"
   fi
   rm -rf "$root/$name"
   cmake -S "$source_dir" -B "$root/$name/build" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
