@@ -53,8 +53,9 @@ static _Noreturn void start(struct coro__context *ctx)
     abort(); /* entry leaves by coro__context_return() */
 }
 
-#if !defined(__x86_64__) && !defined(__aarch64__)
-#error "CORO_BACKEND=asm supports x86-64 and AArch64; use the ucontext backend elsewhere"
+#if !defined(__x86_64__) && !defined(__aarch64__) &&                                               \
+    !(defined(__riscv) && __riscv_xlen == 64 && defined(__riscv_float_abi_double))
+#error "CORO_BACKEND=asm supports x86-64, AArch64 and RISC-V 64 (LP64D); elsewhere use ucontext"
 #endif
 
 static void put_word(char *frame, unsigned at, uint64_t word)
@@ -65,7 +66,8 @@ static void put_word(char *frame, unsigned at, uint64_t word)
 /* The first frame coro__asm_switch() pops (switch_frame.h): FP control
  * state as a new thread starts it, all exceptions masked and round to
  * nearest (on x86-64 the ABI's MXCSR 0x1f80 and x87 control word 0x037f,
- * extended precision; on AArch64 FPCR 0). */
+ * extended precision; on AArch64 FPCR 0; on RISC-V frm 0, which has no
+ * traps to mask). */
 static void lay_first_frame(char *frame, struct coro__context *ctx)
 {
 #if defined(__x86_64__)
@@ -92,11 +94,15 @@ CORO_KEEP const struct coro__debug_context coro__debug_context = {
 #if defined(__x86_64__)
     .registers = {CORO__FRAME_PC, -1, CORO__FRAME_RBP, CORO__FRAME_RBX, CORO__FRAME_R12,
                   CORO__FRAME_R13, CORO__FRAME_R14, CORO__FRAME_R15},
-#else
+#elif defined(__aarch64__)
     .registers = {CORO__FRAME_PC, -1, CORO__FRAME_X19, CORO__FRAME_X20, CORO__FRAME_X21,
                   CORO__FRAME_X22, CORO__FRAME_X23, CORO__FRAME_X24, CORO__FRAME_X25,
                   CORO__FRAME_X26, CORO__FRAME_X27, CORO__FRAME_X28, CORO__FRAME_X29,
                   CORO__FRAME_X30},
+#else
+    .registers = {CORO__FRAME_PC, -1, CORO__FRAME_S0, CORO__FRAME_S1, CORO__FRAME_S2,
+                  CORO__FRAME_S3, CORO__FRAME_S4, CORO__FRAME_S5, CORO__FRAME_S6, CORO__FRAME_S7,
+                  CORO__FRAME_S8, CORO__FRAME_S9, CORO__FRAME_S10, CORO__FRAME_S11, CORO__FRAME_RA},
 #endif
     .sp_adjust = CORO__FRAME_SIZE,
     .stub_return = -1,

@@ -20,18 +20,20 @@
 
 #include <stdint.h>
 
-#define CORO__DEBUG_VERSION 1u
+#define CORO__DEBUG_VERSION 2u
 
 /* Registers of a switched-out side, in this order for the architecture,
- * as gdb names them. */
+ * as gdb names them (RISC-V's s0 is an alias of its fp). */
 #if defined(__x86_64__)
 #define CORO__DEBUG_REGISTERS "rip rsp rbp rbx r12 r13 r14 r15"
 #elif defined(__aarch64__)
 #define CORO__DEBUG_REGISTERS "pc sp x19 x20 x21 x22 x23 x24 x25 x26 x27 x28 x29 x30"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define CORO__DEBUG_REGISTERS "pc sp s0 s1 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 ra"
 #else
 #define CORO__DEBUG_REGISTERS ""
 #endif
-#define CORO__DEBUG_MAX_REGISTERS 14
+#define CORO__DEBUG_MAX_REGISTERS 15
 
 /* Where a side's saved registers start: at context + offset, or, with
  * `indirect`, at *(void **)(context + offset) + adjust. */
@@ -125,9 +127,9 @@ CORO__DEBUG_AT(coro__debug_context, backend, 4);
 CORO__DEBUG_AT(coro__debug_context, self, 16);
 CORO__DEBUG_AT(coro__debug_context, resumer, 22);
 CORO__DEBUG_AT(coro__debug_context, registers, 28);
-CORO__DEBUG_AT(coro__debug_context, sp_adjust, 56);
-CORO__DEBUG_AT(coro__debug_context, stub_return, 58);
-_Static_assert(sizeof(struct coro__debug_context) <= 60, "libcoro_gdb/layout.py reads 60 bytes of it");
+CORO__DEBUG_AT(coro__debug_context, sp_adjust, 58);
+CORO__DEBUG_AT(coro__debug_context, stub_return, 60);
+_Static_assert(sizeof(struct coro__debug_context) <= 64, "libcoro_gdb/layout.py reads 64 bytes of it");
 _Static_assert(sizeof(struct coro__debug_saved) == 6, "libcoro_gdb/layout.py reads three uint16_t");
 #undef CORO__DEBUG_AT
 #endif

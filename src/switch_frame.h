@@ -62,6 +62,35 @@
 #define CORO__FRAME_START_ARG CORO__FRAME_X19
 #define CORO__FRAME_START_FN CORO__FRAME_X20
 #define CORO__FRAME_TOP_GAP 0 /* sp stays 16-byte aligned */
+
+#elif defined(__riscv) && __riscv_xlen == 64
+/* Stored one by one: s0-s11, ra, fs0-fs11 (200 bytes) and 8 unused, then
+ * the rounding mode frm and 8 unused bytes: sp stays 16-byte aligned with
+ * or without the FP state (coro-bench's min frame leaves it out). */
+#define CORO__FRAME_S0 0
+#define CORO__FRAME_S1 8
+#define CORO__FRAME_S2 16
+#define CORO__FRAME_S3 24
+#define CORO__FRAME_S4 32
+#define CORO__FRAME_S5 40
+#define CORO__FRAME_S6 48
+#define CORO__FRAME_S7 56
+#define CORO__FRAME_S8 64
+#define CORO__FRAME_S9 72
+#define CORO__FRAME_S10 80
+#define CORO__FRAME_S11 88
+#define CORO__FRAME_RA 96 /* jumped to */
+#define CORO__FRAME_FS0 104 /* fs0-fs11, 8 bytes each */
+#define CORO__FRAME_FRM 208
+#define CORO__FRAME_SIZE 224
+#define CORO__FRAME_PC CORO__FRAME_RA
+#define CORO__FRAME_FP_STATE CORO__FRAME_FRM
+#define CORO__FRAME_FP_STATE_BYTES 16
+/* Not s0, the frame pointer: it starts 0, the end of a frame-pointer
+ * chain. */
+#define CORO__FRAME_START_ARG CORO__FRAME_S1
+#define CORO__FRAME_START_FN CORO__FRAME_S2
+#define CORO__FRAME_TOP_GAP 0 /* sp stays 16-byte aligned */
 #endif
 
 #endif /* CORO_SWITCH_FRAME_H */

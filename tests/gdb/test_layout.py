@@ -83,14 +83,19 @@ def stacks_bytes():
                        SIZE_CLASS["slot_count"]).ljust(24, b"\0")
 
 
+# CORO__DEBUG_MAX_REGISTERS: RISC-V's pc, sp, s0-s11 and ra.
+MAX_REGISTERS = 15
+
+
 def context_bytes(register_offsets=REGISTER_OFFSETS, backend=b"ucontext", sp_adjust=0,
                   stub_return=-1, self_side=SELF_SIDE, resumer_side=RESUMER_SIDE):
-    """struct coro__debug_context."""
-    offsets = tuple(register_offsets) + (0,) * (layout.MAX_REGISTERS - len(register_offsets))
+    """struct coro__debug_context, at the offsets debugger.h pins: the
+    registers' at 28, sp_adjust at 58, stub_return at 60, 64 bytes."""
+    offsets = tuple(register_offsets) + (0,) * (MAX_REGISTERS - len(register_offsets))
     return (struct.pack("<I", CONTEXT_SIZE) + backend.ljust(12, b"\0")
             + struct.pack("<3H", *self_side) + struct.pack("<3H", *resumer_side)
-            + struct.pack("<%dh" % layout.MAX_REGISTERS, *offsets)
-            + struct.pack("<Hh", sp_adjust, stub_return))
+            + struct.pack("<%dh" % MAX_REGISTERS, *offsets)
+            + struct.pack("<Hh", sp_adjust, stub_return)).ljust(64, b"\0")
 
 
 RECORD_BYTES = CORO_BYTES + ((CONTEXT_SIZE + 15) & ~15)
@@ -171,9 +176,13 @@ class DescriptorTest(unittest.TestCase):
         self.assertEqual(library.saved_self, SELF_SIDE)
         self.assertEqual(library.saved_resumer, RESUMER_SIDE)
         self.assertEqual(library.register_offsets[:8], REGISTER_OFFSETS)
-        self.assertEqual(library.register_offsets[8:], (0,) * 6)
+        self.assertEqual(library.register_offsets[8:], (0,) * 7)
         self.assertEqual((library.sp_adjust, library.stub_return), (8, 40))
         self.assertTrue(library.can_walk)
+
+    def test_this_script_reads_the_layout_of_this_test(self):
+        self.assertEqual((layout.DEBUG_VERSION, layout.MAX_REGISTERS, layout.CONTEXT_BYTES),
+                         (2, MAX_REGISTERS, len(context_bytes())))
 
     def test_record_bytes_rounds_the_context_up_to_16(self):
         self.assertEqual(Process().library().record_bytes, 112 + 1056)
@@ -192,11 +201,11 @@ class DescriptorTest(unittest.TestCase):
 
     def test_another_version_is_refused_with_both_numbers(self):
         process = Process()
-        process.memory.write(DEBUG_AT, debug_bytes(version=2))
+        process.memory.write(DEBUG_AT, debug_bytes(version=1))
         with self.assertRaises(layout.VersionMismatch) as raised:
             process.library()
         self.assertEqual(str(raised.exception),
-                         "libcoro at 0x1000 has debug layout version 2; this script reads 1.")
+                         "libcoro at 0x1000 has debug layout version 1; this script reads 2.")
 
     def test_an_unreadable_descriptor_is_unreadable(self):
         process = Process()
@@ -328,6 +337,21 @@ class RegistersTest(unittest.TestCase):
         process.memory.write(0x50008, struct.pack("<QQ", 0x4444, 0x5555))
         registers = process.library().registers_at(0x50000, SELF_SIDE)
         self.assertEqual(registers, {"pc": 0x4444, "sp": 0x50000 + 48, "x29": 0x5555})
+
+    def test_riscv64_asm_all_fifteen_registers(self):
+        # switch_frame.h's frame: s0-s11 from 0, ra at 96 (the pc too),
+        # 224 bytes in all.
+        names = "pc sp s0 s1 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 ra"
+        offsets = (96, -1) + tuple(range(0, 96, 8)) + (96,)
+        process = Process(backend=b"asm", register_offsets=offsets, sp_adjust=224)
+        process.memory.write(DEBUG_AT, debug_bytes(registers=names))
+        process.memory.map(0x50000, 0x100)
+        process.memory.write(0x50000, struct.pack("<13Q", *range(0x800, 0x80d)))
+        registers = process.library().registers_at(0x50000, SELF_SIDE)
+        expected = {"s%d" % number: 0x800 + number for number in range(12)}
+        expected.update(pc=0x80c, sp=0x50000 + 224, ra=0x80c)
+        self.assertEqual(registers, expected)
+        self.assertEqual(list(registers), names.split())
 
     def test_a_pc_in_swapcontext_stub_is_replaced_by_the_return_address(self):
         process = Process(register_offsets=(0, 8, 16), stub_return=24)

@@ -13,15 +13,15 @@
 import os
 import struct
 
-DEBUG_VERSION = 1  # CORO__DEBUG_VERSION
+DEBUG_VERSION = 2  # CORO__DEBUG_VERSION
 STATES = ("created", "suspended", "running", "normal", "dead")
 CREATED, SUSPENDED, RUNNING, NORMAL, DEAD = range(5)
-MAX_REGISTERS = 14  # CORO__DEBUG_MAX_REGISTERS
+MAX_REGISTERS = 15  # CORO__DEBUG_MAX_REGISTERS
 SCAN_PAGE = 4096  # the granularity of the scan of a core file's stacks
 ZERO_PAGE = bytes(SCAN_PAGE)
 
 # What is read of each structure: src/debugger.h asserts each fits.
-DEBUG_BYTES, STACKS_BYTES, CONTEXT_BYTES = 128, 24, 60
+DEBUG_BYTES, STACKS_BYTES, CONTEXT_BYTES = 128, 24, 64
 
 
 class Unreadable(Exception):
@@ -71,7 +71,8 @@ class Library:
         self.saved_self = struct.unpack_from("<3H", context, 16)
         self.saved_resumer = struct.unpack_from("<3H", context, 22)
         self.register_offsets = struct.unpack_from("<%dh" % MAX_REGISTERS, context, 28)
-        self.sp_adjust, self.stub_return = struct.unpack_from("<Hh", context, 56)
+        self.sp_adjust, self.stub_return = struct.unpack_from("<Hh", context,
+                                                              28 + 2 * MAX_REGISTERS)
         # As coro.c's record_bytes(): struct coro, then the context.
         self.record_bytes = self.coro_bytes + ((context_size + 15) & ~15)
         self.can_walk = bool(self.registers) and self.register_offsets[0] >= 0
