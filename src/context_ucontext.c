@@ -65,6 +65,15 @@ CORO_KEEP const struct coro__debug_context coro__debug_context = {
                   SAVED(regs[26]), SAVED(regs[27]), SAVED(regs[28]), SAVED(regs[29]),
                   SAVED(regs[30])},
     .stub_return = SAVED(regs[1]),
+#elif defined(__riscv) && __riscv_xlen == 64 && defined(__GLIBC__)
+    /* getcontext() and swapcontext() save ra as the pc too. */
+    .registers = {SAVED(__gregs[REG_PC]), SAVED(__gregs[REG_SP]), SAVED(__gregs[REG_S0]),
+                  SAVED(__gregs[REG_S1]), SAVED(__gregs[REG_S2]), SAVED(__gregs[REG_S2 + 1]),
+                  SAVED(__gregs[REG_S2 + 2]), SAVED(__gregs[REG_S2 + 3]),
+                  SAVED(__gregs[REG_S2 + 4]), SAVED(__gregs[REG_S2 + 5]),
+                  SAVED(__gregs[REG_S2 + 6]), SAVED(__gregs[REG_S2 + 7]),
+                  SAVED(__gregs[REG_S2 + 8]), SAVED(__gregs[REG_S2 + 9]), SAVED(__gregs[REG_RA])},
+    .stub_return = -1,
 #else
     .registers = {-1}, /* not known: a debugger lists coroutines but walks no stack */
     .stub_return = -1,

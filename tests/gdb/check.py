@@ -429,6 +429,15 @@ def make_core(directory, program, arguments):
     cores = glob.glob(os.path.join(where, "qemu_*.core" if RUNNER else "core*"))
     if len(cores) == 1:
         return cores[0], None
+    emulator_cores = glob.glob(os.path.join(where, "core*")) if RUNNER else []
+    if not cores and emulator_cores:
+        # The kernel's core of the emulator itself (hundreds of MiB), not
+        # of the program: qemu-user writes none for some architectures
+        # (RISC-V in qemu 7.2).
+        for name in emulator_cores:
+            os.remove(name)
+        return None, ("%s wrote no core file of %s, only the kernel one of itself: it "
+                      "has no core dumps for this architecture" % (RUNNER[0], program))
     return None, ("the crash (%s) of %s left %d core files (core_pattern '%s'; is the hard "
                   "RLIMIT_CORE 0?)" % (crashed, program, len(cores), core_pattern()))
 

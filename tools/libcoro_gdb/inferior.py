@@ -70,10 +70,15 @@ def page_map():
 
 def check_target():
     # Types from the registers and the architecture, not by name: names
-    # depend on the current language (Rust has no `void`).
-    if gdb.newest_frame().read_register("sp").type.sizeof != 8 or \
+    # depend on the current language (Rust has no `void`). The descriptor
+    # of a 32-bit libcoro has other offsets than layout.py reads (and a
+    # debugger.h that pins none).
+    frame = gdb.newest_frame()
+    if frame.read_register("sp").type.sizeof != 8 or \
             "little endian" not in gdb.execute("show endian", to_string=True):
-        raise CoroError("libcoro-gdb reads 64-bit little-endian programs only.")
+        raise CoroError("libcoro-gdb supports x86-64, AArch64 and RISC-V 64 programs "
+                        "(64-bit little-endian), not this %s one."
+                        % frame.architecture().name())
 
 
 def libraries():
