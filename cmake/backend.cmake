@@ -32,7 +32,15 @@ if(NOT WIN32 AND NOT APPLE)
   elseif(coro_processor MATCHES "^(aarch64|arm64)$")
     set(CORO_ASM_ARCH aarch64)
   elseif(coro_processor STREQUAL "riscv64")
-    set(CORO_ASM_ARCH riscv64)
+    # The switch saves double-precision FP registers: the LP64D ABI only.
+    check_c_source_compiles([[
+#if !defined(__riscv_float_abi_double)
+#error "not LP64D"
+#endif
+int main(void) { return 0; }]] CORO_RISCV_LP64D)
+    if(CORO_RISCV_LP64D)
+      set(CORO_ASM_ARCH riscv64)
+    endif()
   endif()
 endif()
 
