@@ -211,10 +211,9 @@ static const struct frame_layout
  * exceptions masked, round to nearest, x87 extended precision. */
 static const uint64_t initial_fp_state = (uint64_t)0x037f << 32 | 0x1f80;
 _Static_assert(CORO__FRAME_MXCSR == 0 && CORO__FRAME_X87_CW == 4, "initial_fp_state's layout");
-#elif defined(__aarch64__)
-static const uint64_t initial_fp_state = 0; /* FPCR: round to nearest, no traps */
 #else
-static const uint64_t initial_fp_state = 0; /* frm: round to nearest, ties to even */
+/* FPCR (AArch64) or frm (RISC-V): round to nearest, no traps. */
+static const uint64_t initial_fp_state = 0;
 #endif
 
 /* Saved stack pointers: the one every min or fp context switches back to,

@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
@@ -65,17 +65,17 @@ static bool kernel_has_guard_regions(void)
     return has;
 }
 
-/* A field of /proc/self/status in KiB, or missing when there is none
- * (without cmocka: a forked child uses it too). */
-static long status_kib_or(long missing, const char *key)
+/* A field of /proc/self/status in KiB, or -1 when there is none (without
+ * cmocka: a forked child uses it too). */
+static long read_status_kib(const char *key)
 {
     FILE *file = fopen("/proc/self/status", "r");
     size_t len = strlen(key);
     char line[256];
-    long value = missing;
+    long value = -1;
 
     if (file == NULL)
-        return missing;
+        return -1;
     while (fgets(line, sizeof line, file) != NULL) {
         if (strncmp(line, key, len) == 0 && line[len] == ':')
             value = strtol(line + len + 1, NULL, 10);
@@ -86,7 +86,7 @@ static long status_kib_or(long missing, const char *key)
 
 static long status_kib(const char *key)
 {
-    long value = status_kib_or(-1, key);
+    long value = read_status_kib(key);
 
     assert_true(value >= 0);
     return value;
@@ -244,7 +244,7 @@ static int exhaust_address_space(void *unused)
     (void)unused;
     if (SIZE_MAX > UINT32_MAX) {
         struct rlimit limit;
-        long have_kib = status_kib_or(-1, "VmSize");
+        long have_kib = read_status_kib("VmSize");
         void *probe;
 
         if (have_kib <= 0 || getrlimit(RLIMIT_AS, &limit) != 0)
