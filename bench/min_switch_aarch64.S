@@ -5,8 +5,8 @@
  *   The least any stackful switch does: stores x19-x30 and d8-d15 below sp,
  *   stores sp in *save_sp, takes to_sp, loads the same set from there and
  *   branches to the loaded x30. Frame at a saved stack pointer, 160 bytes:
- *     +0 x19 x20  +16 x21 x22  +32 x23 x24  +48 x25 x26  +64 x27 x28
- *     +80 x29 x30  +96 d8 d9  +112 d10 d11  +128 d12 d13  +144 d14 d15
+ *     +0 x29 x30  +16 x19 x20  +32 x21 x22  +48 x23 x24  +64 x25 x26
+ *     +80 x27 x28  +96 d8 d9  +112 d10 d11  +128 d12 d13  +144 d14 d15
  *
  * void bench_fp_switch(void **save_sp, void *to_sp)
  *   The least an ABI-complete switch does: the same, and FPCR (callee-saved
@@ -20,9 +20,14 @@
  *
  * void bench_min_start(void)
  *   Where either switch lands in a context's first frame (coro_bench.c lays
- *   it out at a 16-byte aligned top): calls x20(x19), which never returns.
+ *   it out TOP_GAP bytes below a 16-byte aligned top): calls x20(x19),
+ *   which never returns.
  */
 #include "switch_frame.h"
+
+.if CORO__FRAME_X29 != 0 || CORO__FRAME_X19 != 16 || CORO__FRAME_X27 != 80 || CORO__FRAME_D8 != 96 || CORO__FRAME_FPCR != 160
+    .error "bench_min_switch's frame is not switch_frame.h's without FPCR"
+.endif
 
     .text
 
@@ -32,12 +37,12 @@
     .p2align 4
 bench_min_switch:
     sub sp, sp, #160
-    stp x19, x20, [sp, #0]
-    stp x21, x22, [sp, #16]
-    stp x23, x24, [sp, #32]
-    stp x25, x26, [sp, #48]
-    stp x27, x28, [sp, #64]
-    stp x29, x30, [sp, #80]
+    stp x29, x30, [sp, #0]
+    stp x19, x20, [sp, #16]
+    stp x21, x22, [sp, #32]
+    stp x23, x24, [sp, #48]
+    stp x25, x26, [sp, #64]
+    stp x27, x28, [sp, #80]
     stp d8, d9, [sp, #96]
     stp d10, d11, [sp, #112]
     stp d12, d13, [sp, #128]
@@ -45,12 +50,12 @@ bench_min_switch:
     mov x9, sp
     str x9, [x0]
     mov sp, x1
-    ldp x19, x20, [sp, #0]
-    ldp x21, x22, [sp, #16]
-    ldp x23, x24, [sp, #32]
-    ldp x25, x26, [sp, #48]
-    ldp x27, x28, [sp, #64]
-    ldp x29, x30, [sp, #80]
+    ldp x29, x30, [sp, #0]
+    ldp x19, x20, [sp, #16]
+    ldp x21, x22, [sp, #32]
+    ldp x23, x24, [sp, #48]
+    ldp x25, x26, [sp, #64]
+    ldp x27, x28, [sp, #80]
     ldp d8, d9, [sp, #96]
     ldp d10, d11, [sp, #112]
     ldp d12, d13, [sp, #128]

@@ -5,8 +5,8 @@
  *   The least any stackful switch does: stores s0-s11, ra and fs0-fs11
  *   below sp, stores sp in *save_sp, takes to_sp, loads the same set from
  *   there and jumps to the loaded ra. Frame at a saved stack pointer, 208
- *   bytes (8 unused at the end keep sp 16-byte aligned):
- *     +0 s0 .. +88 s11 (8 bytes each)  +96 ra  +104 fs0 .. +192 fs11
+ *   bytes (8 unused after s11 keep sp 16-byte aligned):
+ *     +0 s1 .. +80 s11 (8 bytes each)  +96 fs0 .. +184 fs11  +192 s0  +200 ra
  *
  * void bench_fp_switch(void **save_sp, void *to_sp)
  *   The least an ABI-complete switch does: the same, and the rounding mode
@@ -21,11 +21,12 @@
  *
  * void bench_min_start(void)
  *   Where either switch lands in a context's first frame (coro_bench.c lays
- *   it out at a 16-byte aligned top): calls s2(s1), which never returns.
+ *   it out TOP_GAP bytes below a 16-byte aligned top): calls s2(s1), which
+ *   never returns.
  */
 #include "switch_frame.h"
 
-.if CORO__FRAME_SIZE - CORO__FRAME_FP_STATE_BYTES != 208 || CORO__FRAME_FP_STATE != 208 || CORO__FRAME_START_ARG != 8 || CORO__FRAME_START_FN != 16 || CORO__FRAME_PC != 96
+.if CORO__FRAME_SIZE - CORO__FRAME_FP_STATE_BYTES != 208 || CORO__FRAME_FP_STATE != 192 || CORO__FRAME_START_ARG != 0 || CORO__FRAME_START_FN != 8 || CORO__FRAME_PC != 216 || CORO__FRAME_S0 != 208 || CORO__FRAME_FS0 != 96
     .error "coro_bench.c's min frame (switch_frame.h's without its FP state) is not bench_min_switch's"
 .endif
 
@@ -37,58 +38,58 @@
     .p2align 4
 bench_min_switch:
     addi sp, sp, -208
-    sd s0, 0(sp)
-    sd s1, 8(sp)
-    sd s2, 16(sp)
-    sd s3, 24(sp)
-    sd s4, 32(sp)
-    sd s5, 40(sp)
-    sd s6, 48(sp)
-    sd s7, 56(sp)
-    sd s8, 64(sp)
-    sd s9, 72(sp)
-    sd s10, 80(sp)
-    sd s11, 88(sp)
-    sd ra, 96(sp)
-    fsd fs0, 104(sp)
-    fsd fs1, 112(sp)
-    fsd fs2, 120(sp)
-    fsd fs3, 128(sp)
-    fsd fs4, 136(sp)
-    fsd fs5, 144(sp)
-    fsd fs6, 152(sp)
-    fsd fs7, 160(sp)
-    fsd fs8, 168(sp)
-    fsd fs9, 176(sp)
-    fsd fs10, 184(sp)
-    fsd fs11, 192(sp)
+    sd s1, 0(sp)
+    sd s2, 8(sp)
+    sd s3, 16(sp)
+    sd s4, 24(sp)
+    sd s5, 32(sp)
+    sd s6, 40(sp)
+    sd s7, 48(sp)
+    sd s8, 56(sp)
+    sd s9, 64(sp)
+    sd s10, 72(sp)
+    sd s11, 80(sp)
+    sd s0, 192(sp)
+    sd ra, 200(sp)
+    fsd fs0, 96(sp)
+    fsd fs1, 104(sp)
+    fsd fs2, 112(sp)
+    fsd fs3, 120(sp)
+    fsd fs4, 128(sp)
+    fsd fs5, 136(sp)
+    fsd fs6, 144(sp)
+    fsd fs7, 152(sp)
+    fsd fs8, 160(sp)
+    fsd fs9, 168(sp)
+    fsd fs10, 176(sp)
+    fsd fs11, 184(sp)
     sd sp, 0(a0)
     mv sp, a1
-    ld s0, 0(sp)
-    ld s1, 8(sp)
-    ld s2, 16(sp)
-    ld s3, 24(sp)
-    ld s4, 32(sp)
-    ld s5, 40(sp)
-    ld s6, 48(sp)
-    ld s7, 56(sp)
-    ld s8, 64(sp)
-    ld s9, 72(sp)
-    ld s10, 80(sp)
-    ld s11, 88(sp)
-    ld t1, 96(sp)
-    fld fs0, 104(sp)
-    fld fs1, 112(sp)
-    fld fs2, 120(sp)
-    fld fs3, 128(sp)
-    fld fs4, 136(sp)
-    fld fs5, 144(sp)
-    fld fs6, 152(sp)
-    fld fs7, 160(sp)
-    fld fs8, 168(sp)
-    fld fs9, 176(sp)
-    fld fs10, 184(sp)
-    fld fs11, 192(sp)
+    ld s1, 0(sp)
+    ld s2, 8(sp)
+    ld s3, 16(sp)
+    ld s4, 24(sp)
+    ld s5, 32(sp)
+    ld s6, 40(sp)
+    ld s7, 48(sp)
+    ld s8, 56(sp)
+    ld s9, 64(sp)
+    ld s10, 72(sp)
+    ld s11, 80(sp)
+    ld s0, 192(sp)
+    ld t1, 200(sp)
+    fld fs0, 96(sp)
+    fld fs1, 104(sp)
+    fld fs2, 112(sp)
+    fld fs3, 120(sp)
+    fld fs4, 128(sp)
+    fld fs5, 136(sp)
+    fld fs6, 144(sp)
+    fld fs7, 152(sp)
+    fld fs8, 160(sp)
+    fld fs9, 168(sp)
+    fld fs10, 176(sp)
+    fld fs11, 184(sp)
     addi sp, sp, 208
     jr t1
     .size bench_min_switch, .-bench_min_switch

@@ -73,9 +73,28 @@ else()
     "ucontext and asm")
 endif()
 
+# With glibc, on the architectures the asm switch knows, the ucontext
+# backend starts each coroutine in a root frame of its own
+# (src/ucontext_root_<arch>.S) whose unwind rules read the resumer's
+# registers where swapcontext() saved them: walks and exceptions go on
+# into the resumer (src/unwind_root.h). CORO_BACKEND_CATCHES says whether
+# the chosen backend has such roots.
+set(CORO_BACKEND_DEFINITIONS "")
+set(CORO_BACKEND_CATCHES OFF)
 if(CORO_BACKEND_NAME STREQUAL "ucontext")
   set(CORO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/src/context_ucontext.c)
+  if(CORO_ASM_ARCH)
+    include(CheckSymbolExists)
+    check_symbol_exists(__GLIBC__ "features.h" CORO_HAVE_GLIBC)
+    if(CORO_HAVE_GLIBC)
+      enable_language(ASM)
+      list(APPEND CORO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/src/ucontext_root_${CORO_ASM_ARCH}.S)
+      set(CORO_BACKEND_DEFINITIONS CORO_UCONTEXT_ROOT=1)
+      set(CORO_BACKEND_CATCHES ON)
+    endif()
+  endif()
 else()
+  set(CORO_BACKEND_CATCHES ON)
   enable_language(ASM)
   set(CORO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/src/context_asm.c
     ${PROJECT_SOURCE_DIR}/src/switch_${CORO_ASM_ARCH}.S)

@@ -28,13 +28,15 @@ size_t coro__context_size(void);
 size_t coro__context_thread_data_size(void);
 
 /*
- * Prepares ctx so that its first resume runs entry(arg) on the stack
+ * Prepares ctx so that its first resume runs entry(arg, NULL) on the stack
  * [stack_lo, stack_lo + stack_size). entry must never return: it leaves by
- * coro__context_return(). The first resume must pass fn NULL; its value is
- * not delivered.
+ * coro__context_return(). Where the backend catches exceptions at the
+ * coroutine's root (unwind_root.h), one that escapes entry ends that call, and
+ * entry(arg, exception) runs instead, on the same stack. The first resume
+ * must pass fn NULL; its value is not delivered.
  */
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
-                       void (*entry)(void *), void *arg);
+                       void (*entry)(void *, void *), void *arg);
 
 /* Whether ctx, switched out, holds something that only running it once
  * more can free (ASan's fake stack): then a coroutine closed while
@@ -76,6 +78,11 @@ void *coro__context_yield(coro__context *ctx, void *value);
 
 /* As coro__context_yield(), leaving ctx's stack for good. */
 _Noreturn void coro__context_return(coro__context *ctx, void *value);
+
+/* Leaves ctx's stack for good, as coro__context_return() does, but the
+ * resumer's pending resume does not return: it raises again the exception
+ * that entry(arg, exception) was handed (see coro__context_make()). */
+_Noreturn void coro__context_raise(coro__context *ctx, void *exception);
 
 /* The backend's name, as coro_backend() reports it. */
 const char *coro__context_backend(void);

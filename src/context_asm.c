@@ -9,6 +9,7 @@
 #include "debugger.h"
 #include "sanitizer.h"
 #include "switch_frame.h"
+#include "unwind_root.h"
 
 #include <stdalign.h>
 #include <stddef.h>
@@ -16,10 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The first two words are a frame record (switch_frame.h), which the first
+ * frame's frame pointer points at: a frame-pointer walk goes from the
+ * coroutine's root to its resumer's record, through `resumed_at`, a return
+ * address in the switch, where the resumer waits. coro__asm_start's unwind
+ * rules read `resumer` too. While the coroutine is not running, `resumer`
+ * is the terminal record, which ends both walks.
+ */
 struct coro__context {
-    void *sp;         /* the coroutine's saved frame, while it is switched out */
-    void *resumer_sp; /* its resumer's, while it runs */
-    void (*entry)(void *);
+    void *resumer; /* its resumer's saved record, while it runs */
+    const void *resumed_at;
+    void *self; /* the coroutine's saved record, while it is switched out */
+    void (*entry)(void *, void *);
     void *arg;
     /* A function to run on arrival, and its argument: see land(). */
     void *(*arrival_fn)(void *);
@@ -32,9 +42,14 @@ struct coro__context {
 
 _Static_assert(alignof(struct coro__context) <= 16, "coro.c keeps contexts 16-byte aligned");
 
-void *coro__asm_switch(void **save_sp, void **to_sp, void *(*fn)(void *), void *value);
-_Noreturn void coro__asm_jump(void **to_sp, void *value);
+void *coro__asm_switch(void **save, void *to, void *(*fn)(void *), void *value);
+_Noreturn void coro__asm_jump(void *to, void *(*fn)(void *), void *value);
 void coro__asm_start(void);
+extern const char coro__asm_switch_resumed[];
+
+/* The record of a frame whose return address is 0: where walks stop. */
+static const uint64_t terminal_frame[CORO__FRAME_SIZE / 8];
+#define TERMINAL_RECORD ((void *)((const char *)terminal_frame + CORO__FRAME_LINK))
 
 size_t coro__context_size(void)
 {
@@ -46,10 +61,13 @@ size_t coro__context_thread_data_size(void)
     return 0; /* nothing per thread */
 }
 
-static _Noreturn void start(struct coro__context *ctx)
+/* Called by coro__asm_start with exception NULL, and again, from its
+ * landing pad, with an exception that escaped the first call. */
+static _Noreturn void start(struct coro__context *ctx, void *exception)
 {
-    coro__fiber_arrive(CORO__FIBER(ctx->fiber));
-    ctx->entry(ctx->arg);
+    if (exception == NULL)
+        coro__fiber_arrive(CORO__FIBER(ctx->fiber));
+    ctx->entry(ctx->arg, exception);
     abort(); /* entry leaves by coro__context_return() */
 }
 
@@ -80,6 +98,8 @@ static void lay_first_frame(char *frame, struct coro__context *ctx)
     put_word(frame, CORO__FRAME_START_ARG, (uint64_t)(uintptr_t)ctx);
     put_word(frame, CORO__FRAME_START_FN, (uint64_t)(uintptr_t)start);
     put_word(frame, CORO__FRAME_PC, (uint64_t)(uintptr_t)coro__asm_start);
+    put_word(frame, CORO__FRAME_FP, (uint64_t)(uintptr_t)ctx + CORO__RECORD_TO_FP);
+    put_word(frame, CORO__FRAME_SIZE, (uint64_t)(uintptr_t)ctx); /* the gap's lowest word */
 }
 
 /* For debuggers (debugger.h): a switched-out side's registers are in the
@@ -87,8 +107,12 @@ static void lay_first_frame(char *frame, struct coro__context *ctx)
 CORO_KEEP const struct coro__debug_context coro__debug_context = {
     .size = sizeof(struct coro__context),
     .backend = "asm",
-    .self = {.offset = offsetof(struct coro__context, sp), .indirect = 1},
-    .resumer = {.offset = offsetof(struct coro__context, resumer_sp), .indirect = 1},
+    .self = {.offset = offsetof(struct coro__context, self),
+             .indirect = 1,
+             .adjust = -CORO__FRAME_LINK},
+    .resumer = {.offset = offsetof(struct coro__context, resumer),
+                .indirect = 1,
+                .adjust = -CORO__FRAME_LINK},
     /* In CORO__DEBUG_REGISTERS order; the stack pointer is the frame's
      * address plus sp_adjust. */
 #if defined(__x86_64__)
@@ -109,15 +133,16 @@ CORO_KEEP const struct coro__debug_context coro__debug_context = {
 };
 
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
-                       void (*entry)(void *), void *arg)
+                       void (*entry)(void *, void *), void *arg)
 {
     uintptr_t top = ((uintptr_t)stack_lo + stack_size) & ~(uintptr_t)15;
     char *frame = (char *)(top - CORO__FRAME_TOP_GAP - CORO__FRAME_SIZE);
 
     memset(frame, 0, CORO__FRAME_SIZE + CORO__FRAME_TOP_GAP);
     lay_first_frame(frame, ctx);
-    ctx->sp = frame;
-    ctx->resumer_sp = NULL;
+    ctx->self = frame + CORO__FRAME_LINK;
+    ctx->resumer = TERMINAL_RECORD;
+    ctx->resumed_at = coro__asm_switch_resumed;
     ctx->entry = entry;
     ctx->arg = arg;
     coro__fiber_init(CORO__FIBER(ctx->fiber), stack_lo, stack_size);
@@ -161,25 +186,58 @@ CORO_HOT_ENTRY void *coro__context_resume(coro__context *ctx, void *(*fn)(void *
         value = ctx;
     }
     coro__fiber_leave(CORO__FIBER(ctx->resumer_fiber), CORO__FIBER(ctx->fiber));
-    result = coro__asm_switch(&ctx->resumer_sp, &ctx->sp, fn, value);
+    result = coro__asm_switch(&ctx->resumer, ctx->self, fn, value);
     coro__fiber_arrive(CORO__FIBER(ctx->resumer_fiber));
     return result;
 }
 
+/* Leaving the coroutine, its link to the resumer is cut: its stack, walked
+ * while it is suspended (by a debugger), ends at its root. */
 CORO_HOT_ENTRY void *coro__context_yield(coro__context *ctx, void *value)
 {
+    void *resumer = ctx->resumer;
     void *result;
 
+    ctx->resumer = TERMINAL_RECORD;
     coro__fiber_leave(CORO__FIBER(ctx->fiber), CORO__FIBER(ctx->resumer_fiber));
-    result = coro__asm_switch(&ctx->sp, &ctx->resumer_sp, NULL, value);
+    result = coro__asm_switch(&ctx->self, resumer, NULL, value);
     coro__fiber_arrive(CORO__FIBER(ctx->fiber));
     return result;
 }
 
+/* Jumps to the resumer for good; its pending switch returns value, or
+ * fn(value) with fn not NULL. */
+static _Noreturn void leave(struct coro__context *ctx, void *(*fn)(void *), void *value)
+{
+    void *resumer = ctx->resumer;
+
+    ctx->resumer = TERMINAL_RECORD;
+    coro__fiber_leave(NULL, CORO__FIBER(ctx->resumer_fiber));
+    coro__asm_jump(resumer, fn, value);
+}
+
 _Noreturn void coro__context_return(coro__context *ctx, void *value)
 {
-    coro__fiber_leave(NULL, CORO__FIBER(ctx->resumer_fiber));
-    coro__asm_jump(&ctx->resumer_sp, value);
+    leave(ctx, NULL, value);
+}
+
+/* Run on the resumer's stack on arrival from a coroutine that ended by an
+ * exception: the arrival is reported to the sanitizers (the pending switch
+ * will not return to do it), then the exception is raised again from the
+ * switch's frame, which unwinds as the resumer's pending switch
+ * returning. */
+static void *raise_on_arrival(void *arg)
+{
+    struct coro__context *ctx = arg;
+
+    coro__fiber_arrive(CORO__FIBER(ctx->resumer_fiber));
+    return coro__unwind_raise_again(ctx->arrival_value);
+}
+
+_Noreturn void coro__context_raise(coro__context *ctx, void *exception)
+{
+    ctx->arrival_value = exception;
+    leave(ctx, raise_on_arrival, ctx);
 }
 
 const char *coro__context_backend(void)

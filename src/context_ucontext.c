@@ -11,6 +11,8 @@
 #include "debugger.h"
 #include "sanitizer.h"
 #include "thread.h"
+#include "ucontext_root.h"
+#include "unwind_root.h"
 
 #include <errno.h>
 #include <stdalign.h>
@@ -32,15 +34,21 @@ struct side {
 };
 
 struct coro__context {
-    struct side self;
     /* While the coroutine runs: where its resumer waits, in the frame of
      * the resume, on the resumer's stack (a ucontext_t is 1 KiB on x86-64
-     * and 4.5 KiB on AArch64: kept out of every coroutine's record). */
+     * and 4.5 KiB on AArch64: kept out of every coroutine's record); else
+     * the terminal side. First: the root frame's unwind rules read it
+     * there (ucontext_root_<arch>.S). */
     struct side *resumer;
-    /* Where the trampoline goes: makecontext() passes only ints. */
-    void (*entry)(void *);
+    struct side self;
+    /* Where the root goes: makecontext() passes only ints. */
+    void (*entry)(void *, void *);
     void *arg;
 };
+
+/* A side whose saved return address and stack pointer are 0: where a walk
+ * of a coroutine that is not running stops. */
+static struct side terminal;
 
 _Static_assert(alignof(struct coro__context) <= 16, "coro.c keeps contexts 16-byte aligned");
 
@@ -86,19 +94,53 @@ size_t coro__context_size(void)
     return sizeof(struct coro__context);
 }
 
-/* makecontext() passes int arguments only, so the context's address arrives
- * split into two 32-bit halves (the high half is 0 on 32-bit targets). */
-static void trampoline(int hi, int lo)
-{
-    uintptr_t bits = ((uintptr_t)(unsigned)hi << 16 << 16) | (uintptr_t)(unsigned)lo;
-    struct coro__context *ctx = (struct coro__context *)bits;
+/* Called by the root with exception NULL, and again, from its landing pad,
+ * with an exception that escaped the first call (unwind_root.h). */
+#if CORO_UCONTEXT_ROOT
+_Noreturn void coro__ucontext_start(struct coro__context *ctx, void *exception);
+void coro__ucontext_root(int hi, int lo);
 
-    coro__fiber_arrive(CORO__FIBER(ctx->self.fiber));
-    ctx->entry(ctx->arg);
+_Static_assert(offsetof(struct coro__context, resumer) == 0, "the root reads it there");
+_Static_assert(offsetof(struct side, uc) == 0, "the root reads the resumer's ucontext_t there");
+#define SAVED(field) offsetof(ucontext_t, uc_mcontext.field)
+#if defined(__x86_64__)
+_Static_assert(SAVED(gregs[REG_RSP]) == CORO__UC_SP && SAVED(gregs[REG_RIP]) == CORO__UC_RA &&
+                   SAVED(gregs[REG_RBP]) == CORO__UC_RBP && SAVED(gregs[REG_RBX]) == CORO__UC_RBX &&
+                   SAVED(gregs[REG_R12]) == CORO__UC_R12 && SAVED(gregs[REG_R13]) == CORO__UC_R13 &&
+                   SAVED(gregs[REG_R14]) == CORO__UC_R14 && SAVED(gregs[REG_R15]) == CORO__UC_R15,
+               "ucontext_root.h");
+#elif defined(__aarch64__)
+_Static_assert(SAVED(regs[0]) == CORO__UC_X0 && SAVED(sp) == CORO__UC_SP &&
+                   SAVED(regs[1]) == CORO__UC_RA,
+               "ucontext_root.h");
+#elif defined(__riscv)
+_Static_assert(SAVED(__gregs[REG_PC]) == CORO__UC_GREGS && SAVED(__gregs[REG_SP]) == CORO__UC_SP,
+               "ucontext_root.h");
+#endif
+#undef SAVED
+#else
+static
+#endif
+_Noreturn void coro__ucontext_start(struct coro__context *ctx, void *exception)
+{
+    if (exception == NULL)
+        coro__fiber_arrive(CORO__FIBER(ctx->self.fiber));
+    ctx->entry(ctx->arg, exception);
     /* entry leaves by coro__context_return(); returning here would end the
      * thread (uc_link is NULL), so stop loudly instead. */
     abort();
 }
+
+#if !CORO_UCONTEXT_ROOT
+/* makecontext() passes int arguments only, so the context's address arrives
+ * split into two 32-bit halves (the high half is 0 on 32-bit targets). */
+static void coro__ucontext_root(int hi, int lo)
+{
+    uintptr_t bits = ((uintptr_t)(unsigned)hi << 16 << 16) | (uintptr_t)(unsigned)lo;
+
+    coro__ucontext_start((struct coro__context *)bits, NULL);
+}
+#endif
 
 /*
  * makecontext() needs a context that getcontext() filled, and getcontext()
@@ -162,7 +204,7 @@ static int fill_context(ucontext_t *uc)
 #endif
 
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
-                       void (*entry)(void *), void *arg)
+                       void (*entry)(void *, void *), void *arg)
 {
     uintptr_t bits = (uintptr_t)ctx;
     ucontext_t *uc = &ctx->self.uc;
@@ -179,8 +221,8 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     ctx->self.arrival_fn = NULL;
     ctx->self.arrival_value = NULL;
     coro__fiber_init(CORO__FIBER(ctx->self.fiber), stack_lo, stack_size);
-    ctx->resumer = NULL;
-    makecontext(uc, (void (*)(void))trampoline, 2,
+    ctx->resumer = &terminal;
+    makecontext(uc, (void (*)(void))coro__ucontext_root, 2,
                 (int)(unsigned)(bits >> 16 >> 16), (int)(unsigned)(bits & 0xffffffffu));
     return 0;
 }
@@ -229,20 +271,38 @@ void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
     return swap(&waiting, &ctx->self, fn, value);
 }
 
+/* Leaving the coroutine, its link to the resumer is cut: its stack, walked
+ * while it is suspended (by a debugger), ends at its root. */
 void *coro__context_yield(coro__context *ctx, void *value)
-{
-    return swap(&ctx->self, ctx->resumer, NULL, value);
-}
-
-_Noreturn void coro__context_return(coro__context *ctx, void *value)
 {
     struct side *resumer = ctx->resumer;
 
-    resumer->arrival_fn = NULL;
+    ctx->resumer = &terminal;
+    return swap(&ctx->self, resumer, NULL, value);
+}
+
+/* Leaves for good: the resumer's pending swap() returns value, or fn(value)
+ * with fn not NULL. */
+static _Noreturn void leave(coro__context *ctx, void *(*fn)(void *), void *value)
+{
+    struct side *resumer = ctx->resumer;
+
+    ctx->resumer = &terminal;
+    resumer->arrival_fn = fn;
     resumer->arrival_value = value;
     coro__fiber_leave(NULL, CORO__FIBER(resumer->fiber));
     setcontext(&resumer->uc);
     abort();
+}
+
+_Noreturn void coro__context_return(coro__context *ctx, void *value)
+{
+    leave(ctx, NULL, value);
+}
+
+_Noreturn void coro__context_raise(coro__context *ctx, void *exception)
+{
+    leave(ctx, coro__unwind_raise_again, exception);
 }
 
 const char *coro__context_backend(void)

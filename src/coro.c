@@ -163,9 +163,10 @@ static CORO_ALWAYS_INLINE void hand_back(struct coro *co)
 }
 
 /* Runs co's cleanups, last registered first, on co's own stack, then leaves
- * the stack for good with result in the slot. The stack stays co's until
+ * the stack for good with result in the slot, or, with exception not NULL,
+ * to raise it again in the resumer. The stack stays co's until
  * coro_destroy(): co lives at its top. */
-static CORO_NOINLINE _Noreturn void finish(struct coro *co, void *result)
+static CORO_NOINLINE _Noreturn void finish(struct coro *co, void *exception, void *result)
 {
     co->ending = true;
     if (co->delegate != NULL) {
@@ -183,6 +184,8 @@ static CORO_NOINLINE _Noreturn void finish(struct coro *co, void *result)
     }
     co->status = CORO_DEAD;
     hand_back(co);
+    if (exception != NULL)
+        coro__context_raise(context_of(co), exception);
     coro__context_return(context_of(co), result);
 }
 
@@ -190,14 +193,29 @@ static CORO_NOINLINE _Noreturn void finish(struct coro *co, void *result)
  * co's pending yield, which never returns. */
 static _Noreturn void *finish_closed(void *arg)
 {
-    finish(arg, NULL);
+    finish(arg, NULL, NULL);
 }
 
-static _Noreturn void coro_main(void *arg)
+/* An exception that escaped the body ends co as a return would, and goes on
+ * in the resumer, out of the call that resumed co. When co was delegated
+ * to, its delegator's coro_yield_from() is that call: the delegation ends
+ * here, as that loop is left by the exception. */
+static _Noreturn void finish_raised(struct coro *co, void *exception)
+{
+    if (co->delegator != NULL) {
+        co->delegator->delegate = NULL;
+        co->delegator = NULL;
+    }
+    finish(co, exception, NULL);
+}
+
+static _Noreturn void coro_main(void *arg, void *exception)
 {
     struct coro *co = arg;
 
-    finish(co, co->fn(co, co->arg));
+    if (exception != NULL)
+        finish_raised(co, exception);
+    finish(co, NULL, co->fn(co, co->arg));
 }
 
 /* Hands value to co's resumer and waits to be resumed again. Returns the

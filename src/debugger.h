@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define CORO__DEBUG_VERSION 2u
+#define CORO__DEBUG_VERSION 3u
 
 /* Registers of a switched-out side, in this order for the architecture,
  * as gdb names them (RISC-V's s0 is an alias of its fp). */
@@ -40,7 +40,7 @@
 struct coro__debug_saved {
     uint16_t offset;
     uint16_t indirect;
-    uint16_t adjust;
+    int16_t adjust;
 };
 
 /* The backend's context (context_<backend>.c). */

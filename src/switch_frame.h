@@ -6,9 +6,19 @@
  * is) and coro-bench's baseline switches. Only #define lines, as the .S
  * files include it too.
  *
+ * A side is saved as the address of the frame record in its frame (the
+ * frame's address plus LINK): the saved frame pointer and return address,
+ * as the architecture's frame-pointer walkers read them (a frame pointer
+ * is the record's address plus RECORD_TO_FP). A coroutine's first frame
+ * points its frame pointer (the FP slot) at its context, whose first two
+ * words are a record that links to its resumer's: a walk goes on from the
+ * coroutine's root into whoever resumed it (context_asm.c).
+ *
  * A context's first frame is this frame with the return address
  * coro__asm_start, START_ARG and START_FN set, and TOP_GAP bytes between it
- * and the stack's 16-byte aligned top; coro__asm_start calls fn(arg).
+ * and the stack's 16-byte aligned top, of which the lowest word holds the
+ * context's address: coro__asm_start's unwind rules reach the resumer
+ * through it. coro__asm_start calls fn(arg).
  */
 #ifndef CORO_SWITCH_FRAME_H
 #define CORO_SWITCH_FRAME_H
@@ -30,26 +40,32 @@
 #define CORO__FRAME_FP_STATE_BYTES 8
 #define CORO__FRAME_START_ARG CORO__FRAME_R12
 #define CORO__FRAME_START_FN CORO__FRAME_R13
+/* The frame record (saved rbp, then the return address) that frame-pointer
+ * walkers follow. */
+#define CORO__FRAME_LINK CORO__FRAME_RBP
+#define CORO__FRAME_FP CORO__FRAME_RBP
+#define CORO__RECORD_TO_FP 0 /* rbp points at the record */
 /* After the return address is popped coro__asm_start runs with rsp 16-byte
  * aligned, so that what it calls starts with rsp % 16 == 8, as the ABI
  * wants. */
 #define CORO__FRAME_TOP_GAP 16
 
 #elif defined(__aarch64__)
-/* Stored in pairs by stp: x19 x20 ... x29 x30, d8 d9 ... d14 d15, then
- * FPCR and 8 unused bytes, to keep sp 16-byte aligned. */
-#define CORO__FRAME_X19 0
-#define CORO__FRAME_X20 8
-#define CORO__FRAME_X21 16
-#define CORO__FRAME_X22 24
-#define CORO__FRAME_X23 32
-#define CORO__FRAME_X24 40
-#define CORO__FRAME_X25 48
-#define CORO__FRAME_X26 56
-#define CORO__FRAME_X27 64
-#define CORO__FRAME_X28 72
-#define CORO__FRAME_X29 80
-#define CORO__FRAME_X30 88 /* the link register, branched to */
+/* Stored in pairs by stp: x29 x30 (a frame record, first), x19 x20 ...
+ * x27 x28, d8 d9 ... d14 d15, then FPCR and 8 unused bytes, to keep sp
+ * 16-byte aligned. */
+#define CORO__FRAME_X29 0
+#define CORO__FRAME_X30 8 /* the link register, branched to */
+#define CORO__FRAME_X19 16
+#define CORO__FRAME_X20 24
+#define CORO__FRAME_X21 32
+#define CORO__FRAME_X22 40
+#define CORO__FRAME_X23 48
+#define CORO__FRAME_X24 56
+#define CORO__FRAME_X25 64
+#define CORO__FRAME_X26 72
+#define CORO__FRAME_X27 80
+#define CORO__FRAME_X28 88
 #define CORO__FRAME_D8 96
 #define CORO__FRAME_D10 112
 #define CORO__FRAME_D12 128
@@ -61,36 +77,42 @@
 #define CORO__FRAME_FP_STATE_BYTES 16
 #define CORO__FRAME_START_ARG CORO__FRAME_X19
 #define CORO__FRAME_START_FN CORO__FRAME_X20
-#define CORO__FRAME_TOP_GAP 0 /* sp stays 16-byte aligned */
+#define CORO__FRAME_LINK CORO__FRAME_X29 /* the frame record: x29, then x30 */
+#define CORO__FRAME_FP CORO__FRAME_X29
+#define CORO__RECORD_TO_FP 0 /* x29 points at the record */
+#define CORO__FRAME_TOP_GAP 16 /* the first frame's link slot (below) */
 
 #elif defined(__riscv) && __riscv_xlen == 64
-/* Stored one by one: s0-s11, ra, fs0-fs11 (200 bytes) and 8 unused, then
- * the rounding mode frm and 8 unused bytes: sp stays 16-byte aligned with
- * or without the FP state (coro-bench's min frame leaves it out). */
-#define CORO__FRAME_S0 0
-#define CORO__FRAME_S1 8
-#define CORO__FRAME_S2 16
-#define CORO__FRAME_S3 24
-#define CORO__FRAME_S4 32
-#define CORO__FRAME_S5 40
-#define CORO__FRAME_S6 48
-#define CORO__FRAME_S7 56
-#define CORO__FRAME_S8 64
-#define CORO__FRAME_S9 72
-#define CORO__FRAME_S10 80
-#define CORO__FRAME_S11 88
-#define CORO__FRAME_RA 96 /* jumped to */
-#define CORO__FRAME_FS0 104 /* fs0-fs11, 8 bytes each */
-#define CORO__FRAME_FRM 208
+/* Stored one by one: s1-s11 and 8 unused bytes, fs0-fs11, the rounding
+ * mode frm and 8 unused bytes, then s0 and ra, the frame record, last (a
+ * RISC-V frame pointer points just above it): sp stays 16-byte aligned
+ * with or without the FP state (coro-bench's min frame leaves it out). */
+#define CORO__FRAME_S1 0
+#define CORO__FRAME_S2 8
+#define CORO__FRAME_S3 16
+#define CORO__FRAME_S4 24
+#define CORO__FRAME_S5 32
+#define CORO__FRAME_S6 40
+#define CORO__FRAME_S7 48
+#define CORO__FRAME_S8 56
+#define CORO__FRAME_S9 64
+#define CORO__FRAME_S10 72
+#define CORO__FRAME_S11 80
+#define CORO__FRAME_FS0 96 /* fs0-fs11, 8 bytes each */
+#define CORO__FRAME_FRM 192
+#define CORO__FRAME_S0 208
+#define CORO__FRAME_RA 216 /* jumped to */
 #define CORO__FRAME_SIZE 224
 #define CORO__FRAME_PC CORO__FRAME_RA
 #define CORO__FRAME_FP_STATE CORO__FRAME_FRM
 #define CORO__FRAME_FP_STATE_BYTES 16
-/* Not s0, the frame pointer: it starts 0, the end of a frame-pointer
- * chain. */
 #define CORO__FRAME_START_ARG CORO__FRAME_S1
 #define CORO__FRAME_START_FN CORO__FRAME_S2
-#define CORO__FRAME_TOP_GAP 0 /* sp stays 16-byte aligned */
+/* The frame pointer s0 points just above the record {s0, ra}. */
+#define CORO__FRAME_LINK CORO__FRAME_SIZE
+#define CORO__FRAME_FP CORO__FRAME_S0
+#define CORO__RECORD_TO_FP 16
+#define CORO__FRAME_TOP_GAP 16 /* the first frame's link slot (below) */
 #endif
 
 #endif /* CORO_SWITCH_FRAME_H */

@@ -130,6 +130,18 @@ def expect_frames(what, text, expected, absent):
               "bt should not hold %s (the thread's own frames); it has %s" % (name, have))
 
 
+def expect_in_order(what, text, expected):
+    """The bt in text must hold the names expected in that order, other
+    frames in between or not."""
+    have = frame_names(text)
+    at = 0
+    for name in have:
+        if at < len(expected) and name == expected[at]:
+            at += 1
+    check(what, at == len(expected),
+          "bt should hold %s in that order; it has %s" % (",".join(expected), ",".join(have)))
+
+
 class Session:
     """Commands run on one program or core file, and their output: all of
     it, and by section."""
@@ -311,8 +323,10 @@ def check_listing(session):
                   ["coro_yield_from", "delegating_body", "coro_main"], THREAD_FRAMES)
     expect_frames("%s: coroutine inner" % name, session["inner"],
                   ["inner_step", "inner_body", "coro_main"], THREAD_FRAMES + ["delegating_body"])
+    # A normal coroutine's walk goes on into its resumer (main), where the
+    # backend links the two: never into what it resumed.
     expect_frames("%s: coroutine outer (normal)" % name, session["normal"],
-                  ["outer_body", "coro_main"], THREAD_FRAMES + ["running_body"])
+                  ["outer_body", "coro_main"], ["stop_here", "running_body"])
     expect("%s: coroutine fresh" % name, session["not-started"],
            "Coroutine 4 is created: it has no stack to show")
     expect_frames("%s: coroutine (back to the thread)" % name, session["back"],
@@ -404,6 +418,13 @@ def live():
     expect_frames("live: bt after the coroutine was destroyed", session["destroyed"],
                   ["stop_here", "running_body", "coro_main"],
                   ["coro_yield_from", "delegating_body"])
+
+    # gdb alone, without the extension: the running coroutine's frames go
+    # on into the one that resumed it (outer, normal), and on to main.
+    plain = run_live("plain", TARGET, [], "Breakpoint [0-9]+, stop_here", at_stop_here,
+                     SETUP[:3] + ["@@ bt", "bt", "@@ end", "kill"])
+    expect_in_order("plain gdb: bt from a running coroutine reaches main", plain["bt"],
+                    ["stop_here", "running_body", "coro_main", "outer_body", "coro_main", "main"])
 
     check_none(run_live("none", TARGET, ["none"], "Breakpoint [0-9]+, stop_here", at_stop_here,
                         NONE_COMMANDS + ["kill"]))

@@ -93,7 +93,7 @@ def context_bytes(register_offsets=REGISTER_OFFSETS, backend=b"ucontext", sp_adj
     registers' at 28, sp_adjust at 58, stub_return at 60, 64 bytes."""
     offsets = tuple(register_offsets) + (0,) * (MAX_REGISTERS - len(register_offsets))
     return (struct.pack("<I", CONTEXT_SIZE) + backend.ljust(12, b"\0")
-            + struct.pack("<3H", *self_side) + struct.pack("<3H", *resumer_side)
+            + struct.pack("<2Hh", *self_side) + struct.pack("<2Hh", *resumer_side)
             + struct.pack("<%dh" % MAX_REGISTERS, *offsets)
             + struct.pack("<Hh", sp_adjust, stub_return)).ljust(64, b"\0")
 
@@ -182,7 +182,7 @@ class DescriptorTest(unittest.TestCase):
 
     def test_this_script_reads_the_layout_of_this_test(self):
         self.assertEqual((layout.DEBUG_VERSION, layout.MAX_REGISTERS, layout.CONTEXT_BYTES),
-                         (2, MAX_REGISTERS, len(context_bytes())))
+                         (3, MAX_REGISTERS, len(context_bytes())))
 
     def test_record_bytes_rounds_the_context_up_to_16(self):
         self.assertEqual(Process().library().record_bytes, 112 + 1056)
@@ -205,7 +205,7 @@ class DescriptorTest(unittest.TestCase):
         with self.assertRaises(layout.VersionMismatch) as raised:
             process.library()
         self.assertEqual(str(raised.exception),
-                         "libcoro at 0x1000 has debug layout version 1; this script reads 2.")
+                         "libcoro at 0x1000 has debug layout version 1; this script reads 3.")
 
     def test_an_unreadable_descriptor_is_unreadable(self):
         process = Process()
@@ -338,15 +338,27 @@ class RegistersTest(unittest.TestCase):
         registers = process.library().registers_at(0x50000, SELF_SIDE)
         self.assertEqual(registers, {"pc": 0x4444, "sp": 0x50000 + 48, "x29": 0x5555})
 
+    def test_an_indirect_side_saved_as_its_frame_record(self):
+        # The asm backend keeps the address of the frame record, 48 bytes
+        # into the x86-64 frame: adjust -48 goes back to the frame.
+        process = Process(register_offsets=(56, -1, 48), sp_adjust=64)
+        process.memory.write(DEBUG_AT, debug_bytes(registers="rip rsp rbp"))
+        process.memory.map(0x50000, 0x100)
+        process.memory.write(0x50000, struct.pack("<Q", 0x50080 + 48))
+        process.memory.write(0x50080 + 48, struct.pack("<QQ", 0x5555, 0x4444))
+        registers = process.library().registers_at(0x50000, (0, 1, -48))
+        self.assertEqual(registers, {"rip": 0x4444, "rsp": 0x50080 + 64, "rbp": 0x5555})
+
     def test_riscv64_asm_all_fifteen_registers(self):
-        # switch_frame.h's frame: s0-s11 from 0, ra at 96 (the pc too),
-        # 224 bytes in all.
+        # switch_frame.h's frame: s1-s11 from 0, s0 at 208, ra at 216 (the
+        # pc too), 224 bytes in all.
         names = "pc sp s0 s1 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 ra"
-        offsets = (96, -1) + tuple(range(0, 96, 8)) + (96,)
+        offsets = (216, -1, 208) + tuple(range(0, 88, 8)) + (216,)
         process = Process(backend=b"asm", register_offsets=offsets, sp_adjust=224)
         process.memory.write(DEBUG_AT, debug_bytes(registers=names))
         process.memory.map(0x50000, 0x100)
-        process.memory.write(0x50000, struct.pack("<13Q", *range(0x800, 0x80d)))
+        process.memory.write(0x50000, struct.pack("<11Q", *range(0x801, 0x80c)))
+        process.memory.write(0x50000 + 208, struct.pack("<2Q", 0x800, 0x80c))
         registers = process.library().registers_at(0x50000, SELF_SIDE)
         expected = {"s%d" % number: 0x800 + number for number in range(12)}
         expected.update(pc=0x80c, sp=0x50000 + 224, ra=0x80c)

@@ -13,7 +13,7 @@
 import os
 import struct
 
-DEBUG_VERSION = 2  # CORO__DEBUG_VERSION
+DEBUG_VERSION = 3  # CORO__DEBUG_VERSION
 STATES = ("created", "suspended", "running", "normal", "dead")
 CREATED, SUSPENDED, RUNNING, NORMAL, DEAD = range(5)
 MAX_REGISTERS = 15  # CORO__DEBUG_MAX_REGISTERS
@@ -68,8 +68,8 @@ class Library:
         context = read(context_at, CONTEXT_BYTES)
         context_size = struct.unpack_from("<I", context, 0)[0]
         self.backend = context[4:16].split(b"\0")[0].decode()
-        self.saved_self = struct.unpack_from("<3H", context, 16)
-        self.saved_resumer = struct.unpack_from("<3H", context, 22)
+        self.saved_self = struct.unpack_from("<2Hh", context, 16)
+        self.saved_resumer = struct.unpack_from("<2Hh", context, 22)
         self.register_offsets = struct.unpack_from("<%dh" % MAX_REGISTERS, context, 28)
         self.sp_adjust, self.stub_return = struct.unpack_from("<Hh", context,
                                                               28 + 2 * MAX_REGISTERS)
