@@ -60,6 +60,32 @@
  * call made after the move. Take thrown errors from coro_suspend(), which
  * returns them, and read errno after the move only in a function of its own
  * that the compiler does not inline.
+ *
+ * Stack walks and exceptions. While a coroutine runs, its stack's outermost
+ * frame names the call that resumed it (coro_send(), coro_next(),
+ * coro_resume(), coro_throw(), coro_close(), or a delegator's
+ * coro_yield_from()) as its caller: a backtrace from inside it (gdb's bt,
+ * backtrace(), _Unwind_Backtrace(), libunwind, a profiler; a frame-pointer
+ * walk where every frame keeps one) goes on into the resumer's frames, and
+ * from a nested coroutine through each resumer in turn. A suspended
+ * coroutine's stack ends at its own outermost frame.
+ * A C++ exception (or any that the system unwinder carries) thrown and
+ * caught inside a body is the body's business. One that escapes a body
+ * comes out of the call that resumed the coroutine, in the resumer, as if
+ * the body were a function that call made: the coroutine is then
+ * CORO_DEAD, its cleanups have run, and every other state is as after a
+ * normal return (coro_current() is the resumer again; a delegator's
+ * coro_yield_from() no longer delegates). On its way out it unwinds the
+ * body's frames: C++ destructors run; a C function's frames are left as a
+ * longjmp() leaves them (compiled with -fexceptions, its cleanup
+ * attributes run). One that nothing catches ends the program at the throw
+ * (C++'s std::terminate()), with the body's frames intact for a debugger.
+ * pthread_exit() in a body ends the coroutine the same way, then the thread
+ * that resumed it.
+ * This holds with the asm backend, and with the ucontext backend where
+ * glibc runs on x86-64, AArch64 or RISC-V 64; elsewhere (32-bit targets)
+ * a walk stops at the coroutine's outermost frame, and an exception that
+ * escapes a body ends the program there (std::terminate()).
  */
 #ifndef CORO_H
 #define CORO_H
@@ -125,6 +151,10 @@ CORO_API void *coro_next(coro_t *co);
  * for coro_resume()) and changes nothing.
  * Callable anywhere, also from inside another coroutine (which is CORO_NORMAL
  * until co yields or returns).
+ * An exception that escapes co's body comes out of this call (and of
+ * coro_next(), coro_resume(), coro_throw(), coro_close(), and a delegator's
+ * coro_yield_from()), with co dead and its cleanups run: see "Stack walks
+ * and exceptions" above.
  */
 CORO_API void *coro_send(coro_t *co, void *value);
 

@@ -40,6 +40,11 @@ struct coro__context {
      * the terminal side. First: the root frame's unwind rules read it
      * there (ucontext_root_<arch>.S). */
     struct side *resumer;
+    /* A frame record (switch_frame.h's sense) that the root's frame
+     * pointer points at: while the coroutine runs, a copy of the resume's
+     * own, so that a frame-pointer walk goes on into the resumer's frames
+     * (where they keep frame pointers). */
+    void *frame_record[2];
     struct side self;
     /* Where the root goes: makecontext() passes only ints. */
     void (*entry)(void *, void *);
@@ -101,6 +106,8 @@ _Noreturn void coro__ucontext_start(struct coro__context *ctx, void *exception);
 void coro__ucontext_root(int hi, int lo);
 
 _Static_assert(offsetof(struct coro__context, resumer) == 0, "the root reads it there");
+_Static_assert(offsetof(struct coro__context, frame_record) == CORO__UC_FRAME_RECORD,
+               "the root points its frame pointer there");
 _Static_assert(offsetof(struct side, uc) == 0, "the root reads the resumer's ucontext_t there");
 #define SAVED(field) offsetof(ucontext_t, uc_mcontext.field)
 #if defined(__x86_64__)
@@ -258,6 +265,19 @@ static void *swap(struct side *save, struct side *to, void *(*fn)(void *), void 
     return save->arrival_value;
 }
 
+#if CORO_UCONTEXT_ROOT
+/* A frame's record: at its frame pointer {caller's frame pointer, return
+ * address} (x86-64, AArch64), or just below it (RISC-V). */
+static inline void copy_frame_record(void *record[2], void *const *frame)
+{
+#if defined(__riscv)
+    frame -= 2;
+#endif
+    record[0] = frame[0];
+    record[1] = frame[1];
+}
+#endif
+
 void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
 {
     /* swapcontext() fills in uc, and whoever switches back sets the
@@ -268,6 +288,9 @@ void *coro__context_resume(coro__context *ctx, void *(*fn)(void *), void *value)
 
     coro__fiber_init_unknown(CORO__FIBER(waiting.fiber));
     ctx->resumer = &waiting;
+#if CORO_UCONTEXT_ROOT
+    copy_frame_record(ctx->frame_record, __builtin_frame_address(0));
+#endif
     return swap(&waiting, &ctx->self, fn, value);
 }
 

@@ -12,6 +12,10 @@
 #ifndef CORO_UCONTEXT_ROOT_H
 #define CORO_UCONTEXT_ROOT_H
 
+/* Where the context keeps the frame record the root's frame pointer
+ * points at (context_ucontext.c). */
+#define CORO__UC_FRAME_RECORD 8
+
 #if defined(__x86_64__)
 #define CORO__UC_SP 160 /* gregs[REG_RSP] */
 #define CORO__UC_RA 168 /* gregs[REG_RIP] */

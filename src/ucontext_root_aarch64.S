@@ -9,8 +9,9 @@
  *   which never returns. The context's first word points at the resumer's
  *   side, whose ucontext_t (at its start) holds what swapcontext() saved:
  *   the CFA is its saved sp, and the registers are in it
- *   (ucontext_root.h). A frame-pointer walk ends here: the resumer's saved
- *   frame pointer and return address are not a frame record.
+ *   (ucontext_root.h). The frame pointer points at the context's frame
+ *   record, a copy of the resume's: a frame-pointer walk goes on into the
+ *   resumer's frames too.
  *   An exception that reaches this frame is caught here (unwind_root.c):
  *   the landing pad calls coro__ucontext_start(ctx, exception), on this
  *   stack.
@@ -37,7 +38,7 @@ coro__ucontext_root:
     mov w1, w1 /* an int's upper half is not defined */
     orr x0, x1, x0, lsl #32
     str x0, [sp]
-    mov x29, xzr
+    add x29, x0, #CORO__UC_FRAME_RECORD /* the context's frame record */
     /* DW_CFA_def_cfa_expression: the saved sp. DW_CFA_expression for the
      * return address (x30) and x19-x29. */
     .cfi_escape 0x0f, 8, SAVED_AT(CORO__UC_SP), 0x06

@@ -9,8 +9,9 @@
  *   which never returns. The context's first word points at the resumer's
  *   side, whose ucontext_t (at its start) holds what swapcontext() saved:
  *   the CFA is its saved sp, and the registers are in it
- *   (ucontext_root.h). A frame-pointer walk ends here: the resumer's saved
- *   frame pointer and return address are not a frame record.
+ *   (ucontext_root.h). The frame pointer points at the context's frame
+ *   record, a copy of the resume's: a frame-pointer walk goes on into the
+ *   resumer's frames too.
  *   An exception that reaches this frame is caught here (unwind_root.c):
  *   the landing pad calls coro__ucontext_start(ctx, exception), on this
  *   stack.
@@ -39,7 +40,7 @@ coro__ucontext_root:
     srli a1, a1, 32
     or a0, a0, a1
     sd a0, 0(sp)
-    li s0, 0
+    addi s0, a0, CORO__UC_FRAME_RECORD + 16 /* just above the context's frame record */
     /* DW_CFA_def_cfa_expression: the saved sp. DW_CFA_expression for the
      * return address (ra, DWARF 1), s0-s1 (8-9) and s2-s11 (18-27). */
     .cfi_escape 0x0f, 8, SAVED_AT(CORO__UC_SP), 0x06

@@ -9,8 +9,9 @@
  *   which never returns. The context's first word points at the resumer's
  *   side, whose ucontext_t (at its start) holds what swapcontext() saved:
  *   the CFA is its saved rsp, and the registers are in it
- *   (ucontext_root.h). A frame-pointer walk ends here: the resumer's saved
- *   frame pointer and return address are not a frame record.
+ *   (ucontext_root.h). The frame pointer points at the context's frame
+ *   record, a copy of the resume's: a frame-pointer walk goes on into the
+ *   resumer's frames too.
  *   An exception that reaches this frame is caught here
  *   (unwind_root.c): the landing pad calls coro__ucontext_start(ctx,
  *   exception), on this stack.
@@ -37,7 +38,7 @@ coro__ucontext_root:
     movl %esi, %esi
     orq %rsi, %rdi
     movq %rdi, (%rsp)
-    xorl %ebp, %ebp /* a frame-pointer walk ends here */
+    leaq CORO__UC_FRAME_RECORD(%rdi), %rbp /* the context's frame record */
     /* DW_CFA_def_cfa_expression: the saved rsp. DW_CFA_expression for the
      * others (DWARF numbers: rip 16, rbp 6, rbx 3, r12-r15 12-15). */
     .cfi_escape 0x0f, 8, SAVED_AT(CORO__UC_SP), 0x06

@@ -343,6 +343,50 @@ void test_on_another_thread(void **)
     assert_int_equal(record.cleanups, 1);
 }
 
+/* pthread_exit() in a body: the forced unwinding ends the coroutine, then
+ * goes on in the thread that resumed it, which exits. */
+void *exiting_body(coro_t *co, void *)
+{
+    Counted counted;
+
+    coro_defer(co, count_cleanup, nullptr);
+    pthread_exit(INT_TO_PTR(7));
+}
+
+struct Exiting {
+    coro_t *co;
+    int status_in_thread_cleanup;
+};
+
+void *resume_exiting(void *arg)
+{
+    Exiting *exiting = static_cast<Exiting *>(arg);
+    struct Guard {
+        Exiting *exiting;
+        ~Guard() { exiting->status_in_thread_cleanup = coro_status(exiting->co); }
+    } guard = {exiting};
+
+    coro_next(exiting->co);
+    return nullptr;
+}
+
+void test_pthread_exit_ends_coroutine_and_thread(void **)
+{
+    reset();
+    Exiting exiting = {must_create(exiting_body, nullptr), -1};
+    pthread_t thread;
+    void *result = nullptr;
+
+    assert_int_equal(pthread_create(&thread, nullptr, resume_exiting, &exiting), 0);
+    assert_int_equal(pthread_join(thread, &result), 0);
+    assert_int_equal(PTR_TO_INT(result), 7);
+    assert_int_equal(exiting.status_in_thread_cleanup, CORO_DEAD);
+    assert_int_equal(coro_status(exiting.co), CORO_DEAD);
+    assert_int_equal(record.cleanups, 1);
+    assert_int_equal(record.destructors, 1);
+    assert_int_equal(coro_destroy(exiting.co), 0);
+}
+
 /* Nothing catches it: std::terminate() runs at the throw, in the
  * coroutine, whose frames are all still there. */
 void *uncaught_body(coro_t *co, void *)
@@ -387,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_delegate_caught_in_yield_from),
         cmocka_unit_test(test_delegate_goes_on_up),
         cmocka_unit_test(test_on_another_thread),
+        cmocka_unit_test(test_pthread_exit_ends_coroutine_and_thread),
         cmocka_unit_test(test_uncaught_terminates_at_the_throw),
     };
 
