@@ -12,8 +12,6 @@
 #include <unwind.h>
 
 #ifdef CORO_TEST_LIBUNWIND
-/* libunwind's backtrace() would stand in for glibc's: this build checks
- * unw_backtrace() instead. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #elif defined(__has_include)
@@ -36,11 +34,20 @@ struct walk {
     int count;
 };
 
+/* libunwind defines backtrace() and _Unwind_Backtrace() too, which take
+ * the place of glibc's and libgcc's: its build checks unw_backtrace()
+ * alone. */
+#ifndef CORO_TEST_LIBUNWIND
+#define HAVE_UNWIND_BACKTRACE 1
+#endif
+
 enum walker {
 #ifdef HAVE_BACKTRACE
     BY_BACKTRACE,
 #endif
+#ifdef HAVE_UNWIND_BACKTRACE
     BY_UNWIND_BACKTRACE,
+#endif
 #ifdef CORO_TEST_LIBUNWIND
     BY_LIBUNWIND,
 #endif
@@ -54,7 +61,9 @@ static const char *const walker_names[WALKERS] = {
 #ifdef HAVE_BACKTRACE
     "backtrace()",
 #endif
+#ifdef HAVE_UNWIND_BACKTRACE
     "_Unwind_Backtrace()",
+#endif
 #ifdef CORO_TEST_LIBUNWIND
     "unw_backtrace()",
 #endif
@@ -63,6 +72,7 @@ static const char *const walker_names[WALKERS] = {
 #endif
 };
 
+#ifdef HAVE_UNWIND_BACKTRACE
 static _Unwind_Reason_Code record_frame(struct _Unwind_Context *context, void *arg)
 {
     struct walk *walk = arg;
@@ -72,6 +82,7 @@ static _Unwind_Reason_Code record_frame(struct _Unwind_Context *context, void *a
     walk->pcs[walk->count++] = (void *)_Unwind_GetIP(context);
     return _URC_NO_REASON;
 }
+#endif
 
 #ifdef WALK_FRAME_POINTERS
 /* The frame pointer walk a profiler does, up to the frame whose return
@@ -129,9 +140,11 @@ static TEST_NOINLINE void walk_here(void)
             walk->count = backtrace(walk->pcs, MAX_FRAMES);
             break;
 #endif
+#ifdef HAVE_UNWIND_BACKTRACE
         case BY_UNWIND_BACKTRACE:
             _Unwind_Backtrace(record_frame, walk);
             break;
+#endif
 #ifdef CORO_TEST_LIBUNWIND
         case BY_LIBUNWIND:
             walk->count = unw_backtrace(walk->pcs, MAX_FRAMES);
