@@ -67,8 +67,12 @@
  * coro_yield_from()) as its caller: a backtrace from inside it (gdb's bt,
  * backtrace(), _Unwind_Backtrace(), libunwind, a profiler; a frame-pointer
  * walk where every frame keeps one) goes on into the resumer's frames, and
- * from a nested coroutine through each resumer in turn. A suspended
- * coroutine's stack ends at its own outermost frame.
+ * from a nested coroutine through each resumer in turn, wherever the
+ * frames have unwind tables (RISC-V's gcc emits none for C unless given
+ * -fasynchronous-unwind-tables). A suspended coroutine's stack ends at its
+ * own outermost frame. gdb stops a walk where it goes down to a stack at a
+ * lower address ("previous frame inner to this frame"): from a coroutine
+ * into one created before it, or, under qemu-user, into a thread's stack.
  * A C++ exception (or any that the system unwinder carries) thrown and
  * caught inside a body is the body's business. One that escapes a body
  * comes out of the call that resumed the coroutine, in the resumer, as if
