@@ -71,8 +71,9 @@
  * frames have unwind tables (RISC-V's gcc emits none for C unless given
  * -fasynchronous-unwind-tables). A suspended coroutine's stack ends at its
  * own outermost frame. gdb stops a walk where it goes down to a stack at a
- * lower address ("previous frame inner to this frame"): from a coroutine
- * into one created before it, or, under qemu-user, into a thread's stack.
+ * lower address ("previous frame inner to this frame"): into a resumer
+ * whose stack lies below the coroutine's (where each stack lies is the
+ * pool's choice), or, under qemu-user, into a thread's stack.
  * A C++ exception (or any that the system unwinder carries) thrown and
  * caught inside a body is the body's business. One that escapes a body
  * comes out of the call that resumed the coroutine, in the resumer, as if
