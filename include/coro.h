@@ -88,7 +88,9 @@
  * pthread_exit() in a body ends the coroutine the same way, then the thread
  * that resumed it.
  * This holds with the asm backend, and with the ucontext backend where
- * glibc runs on x86-64, AArch64 or RISC-V 64; elsewhere (32-bit targets)
+ * glibc runs on x86-64, AArch64 or RISC-V 64 (with musl, given an unwinder
+ * the program links itself: Debian's musl-gcc has none); elsewhere (32-bit
+ * targets)
  * a walk stops at the coroutine's outermost frame, and an exception that
  * escapes a body ends the program there (std::terminate()).
  */

@@ -10,6 +10,18 @@
 #include <stdlib.h>
 #include <unwind.h>
 
+/* Outside glibc (musl), the unwinder is only what a program links for
+ * itself (a C++ runtime brings one); libcoro must not pull one in: Debian's
+ * libgcc_eh.a, the static unwinder musl-gcc would link, needs glibc.
+ * These run only when an exception is in flight, so the unwinder that
+ * carries it is there to define them. */
+#if !defined(__GLIBC__)
+#pragma weak _Unwind_SetGR
+#pragma weak _Unwind_SetIP
+#pragma weak _Unwind_GetLanguageSpecificData
+#pragma weak _Unwind_Resume_or_Rethrow
+#endif
+
 #if !defined(__ARM_EABI_UNWINDER__) /* 32-bit ARM's unwinder has another interface */
 _Unwind_Reason_Code coro__unwind_personality(int version, _Unwind_Action actions,
                                              _Unwind_Exception_Class exception_class,
