@@ -372,6 +372,11 @@ void *resume_exiting(void *arg)
 
 void test_pthread_exit_ends_coroutine_and_thread(void **)
 {
+#ifdef UNDER_TSAN
+    /* TSan's pthread_exit() insists on running on the thread's own
+     * stack, not a fiber's (a CHECK of its interceptor fails). */
+    skip();
+#endif
     reset();
     Exiting exiting = {must_create(exiting_body, nullptr), -1};
     pthread_t thread;
