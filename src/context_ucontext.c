@@ -99,8 +99,6 @@ size_t coro__context_size(void)
     return sizeof(struct coro__context);
 }
 
-/* Called by the root with exception NULL, and again, from its landing pad,
- * with an exception that escaped the first call (unwind_root.h). */
 #if CORO_UCONTEXT_ROOT
 _Noreturn void coro__ucontext_start(struct coro__context *ctx, void *exception);
 void coro__ucontext_root(int hi, int lo);
@@ -128,6 +126,8 @@ _Static_assert(SAVED(__gregs[REG_PC]) == CORO__UC_GREGS && SAVED(__gregs[REG_SP]
 #else
 static
 #endif
+/* Called by the root with exception NULL, and again, from its landing pad,
+ * with an exception that escaped the first call (unwind_root.h). */
 _Noreturn void coro__ucontext_start(struct coro__context *ctx, void *exception)
 {
     if (exception == NULL)

@@ -3,9 +3,7 @@
  * exception that escaped a coroutine (unwind_root.h).
  */
 #include "unwind_root.h"
-#include "compiler.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unwind.h>
@@ -55,8 +53,8 @@ _Unwind_Reason_Code coro__unwind_personality(int version, _Unwind_Action actions
 #endif
 
 /* _Unwind_Resume_or_Rethrow() goes on with a forced unwinding
- * (pthread_exit()'s) as it was, and raises anything else anew. It returns only
- * when no handler is found, which the search at the throw ruled out
+ * (pthread_exit()'s) as it was, and raises anything else anew. It returns
+ * only when no handler is found, which the search at the throw ruled out
  * unless the resumer's frames changed since. */
 void *coro__unwind_raise_again(void *exception)
 {
