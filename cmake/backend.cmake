@@ -99,3 +99,15 @@ else()
   set(CORO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/src/context_asm.c
     ${PROJECT_SOURCE_DIR}/src/switch_${CORO_ASM_ARCH}.S)
 endif()
+
+# The assembly gets the branch protection the C code gets
+# (src/branch_protection.h): CMake compiles .S files with CMAKE_ASM_FLAGS,
+# not CMAKE_C_FLAGS, and an object without it would turn the protection off
+# for the whole program. (A compiler's own default reaches both.)
+if(CORO_BACKEND_SOURCES MATCHES "\\.S")
+  string(TOUPPER "${CMAKE_BUILD_TYPE}" build_type)
+  string(REGEX MATCHALL "-mbranch-protection=[^ ]+|-f(no-)?cf-protection(=[^ ]+)?"
+    CORO_ASM_PROTECTION_FLAGS "${CMAKE_C_FLAGS} ${CMAKE_C_FLAGS_${build_type}}")
+  list(JOIN CORO_ASM_PROTECTION_FLAGS " " flags)
+  string(APPEND CMAKE_ASM_FLAGS " ${flags}")
+endif()

@@ -5,6 +5,7 @@
  * all coroutines of a thread share that thread's mask.
  */
 #include "context.h"
+#include "branch_protection.h"
 #include "compiler.h"
 #include "debugger.h"
 #include "sanitizer.h"
@@ -48,7 +49,11 @@ void coro__asm_start(void);
 extern const char coro__asm_switch_resumed[];
 
 /* The record of a frame whose return address is 0: where walks stop. */
+#if defined(__aarch64__) && CORO__PAC
+static uint64_t terminal_frame[CORO__FRAME_SIZE / 8]; /* signed at load: see below */
+#else
 static const uint64_t terminal_frame[CORO__FRAME_SIZE / 8];
+#endif
 #define TERMINAL_RECORD ((void *)((const char *)terminal_frame + CORO__FRAME_LINK))
 
 size_t coro__context_size(void)
@@ -81,6 +86,33 @@ static void put_word(char *frame, unsigned at, uint64_t word)
     memcpy(frame + at, &word, sizeof word);
 }
 
+/* A return address to store in a frame at `frame`, signed as the switch
+ * signs where the build signs them (branch_protection.h): with the stack
+ * pointer after the frame is popped. */
+static uint64_t return_address(const void *frame, uintptr_t address)
+{
+#if defined(__aarch64__) && CORO__PAC
+    register uint64_t x17 __asm__("x17") = address;
+    register uint64_t x16 __asm__("x16") = (uint64_t)(uintptr_t)frame + CORO__FRAME_SIZE;
+
+    __asm__(CORO__SIGN_X17_WITH_X16 : "+r"(x17) : "r"(x16));
+    return x17;
+#else
+    (void)frame;
+    return address;
+#endif
+}
+
+#if defined(__aarch64__) && CORO__PAC
+/* libgcc's unwinder authenticates each return address it reads where the
+ * unwind rules say it is signed, as coro__asm_start's do: the terminal
+ * frame's 0 too, which is signed once, at load. */
+__attribute__((constructor)) static void sign_terminal_frame(void)
+{
+    put_word((char *)terminal_frame, CORO__FRAME_PC, return_address(terminal_frame, 0));
+}
+#endif
+
 /* The first frame coro__asm_switch() pops (switch_frame.h): FP control
  * state as a new thread starts it, all exceptions masked and round to
  * nearest (on x86-64 the ABI's MXCSR 0x1f80 and x87 control word 0x037f,
@@ -97,7 +129,7 @@ static void lay_first_frame(char *frame, struct coro__context *ctx)
 #endif
     put_word(frame, CORO__FRAME_START_ARG, (uint64_t)(uintptr_t)ctx);
     put_word(frame, CORO__FRAME_START_FN, (uint64_t)(uintptr_t)start);
-    put_word(frame, CORO__FRAME_PC, (uint64_t)(uintptr_t)coro__asm_start);
+    put_word(frame, CORO__FRAME_PC, return_address(frame, (uintptr_t)coro__asm_start));
     put_word(frame, CORO__FRAME_FP, (uint64_t)(uintptr_t)ctx + CORO__RECORD_TO_FP);
     put_word(frame, CORO__FRAME_SIZE, (uint64_t)(uintptr_t)ctx); /* the gap's lowest word */
 }

@@ -204,6 +204,10 @@ coro__asm_start:
      * DW_OP_deref, DW_OP_plus_uconst SIZE - LINK (ULEB128, 2 bytes). */
     .cfi_escape 0x0f, 7, 0x72, 0, 0x06, 0x06, 0x23, ((CORO__FRAME_SIZE - CORO__FRAME_LINK) & 0x7f) | 0x80, (CORO__FRAME_SIZE - CORO__FRAME_LINK) >> 7
     frame_registers_cfi
+    /* What the ABI lets a call clobber is not the resumer's any more. */
+    .irp r, t0, t1, t2, a0, a1, a2, a3, a4, a5, a6, a7, t3, t4, t5, t6
+    .cfi_undefined \r
+    .endr
     mv a0, s1
     li a1, 0
     jalr s2

@@ -14,6 +14,8 @@
  *   call's own caller, which a switch never returns to. When the switch is
  *   reached by tail calls only (coro_send(), coro_yield()), the popped
  *   address is the call site in user code, and no `ret` is out of step.
+ *   Where IBT is on, the jump is `notrack`: a return address has no
+ *   ENDBR64 (branch_protection.h).
  *
  * Unwind information: once the stack pointer has moved, the frame at it is
  * the other side's, of the same shape, so one description holds for the
@@ -25,6 +27,7 @@
  * assembler checks that the two agree. context_asm.c lays out the same
  * frame for a context's first switch.
  */
+#include "branch_protection.h"
 #include "switch_frame.h"
 
 .if CORO__FRAME_SIZE != CORO__FRAME_PC + 8 || CORO__FRAME_RBP != CORO__FRAME_PC - 8 || CORO__FRAME_RBX != CORO__FRAME_RBP - 8 || CORO__FRAME_R12 != CORO__FRAME_RBX - 8 || CORO__FRAME_R13 != CORO__FRAME_R12 - 8 || CORO__FRAME_R14 != CORO__FRAME_R13 - 8 || CORO__FRAME_R15 != CORO__FRAME_R14 - 8 || CORO__FRAME_FP_STATE != 0 || CORO__FRAME_R15 != CORO__FRAME_FP_STATE_BYTES || CORO__FRAME_LINK != CORO__FRAME_RBP
@@ -51,6 +54,7 @@
     .p2align 6 /* a cache line of its own: see CORO_HOT_ENTRY */
 coro__asm_switch:
     .cfi_startproc
+    CORO__PAD_CALL
     pushq %rbp
     .cfi_adjust_cfa_offset 8
     .cfi_offset rbp, -16
@@ -113,7 +117,7 @@ coro__asm_switch_resumed:
     popq %rcx
     .cfi_adjust_cfa_offset -8
     .cfi_register rip, rcx
-    jmpq *%rcx
+    CORO__UNTRACKED jmpq *%rcx
     .cfi_restore_state
 
 /* rsp is 16-byte aligned here: fn starts with rsp % 16 == 8, as the ABI
@@ -134,6 +138,7 @@ coro__asm_switch_resumed:
     .p2align 4
 coro__asm_jump:
     .cfi_startproc
+    CORO__PAD_CALL
     movq %rdx, %rcx
     movq %rsi, %rdx
     leaq -CORO__FRAME_LINK(%rdi), %rsp
@@ -167,6 +172,11 @@ coro__asm_start:
      * DW_OP_deref, DW_OP_plus_uconst SIZE - LINK (ULEB128, 2 bytes). */
     .cfi_escape 0x0f, 7, 0x77, 0, 0x06, 0x06, 0x23, ((CORO__FRAME_SIZE - CORO__FRAME_LINK) & 0x7f) | 0x80, (CORO__FRAME_SIZE - CORO__FRAME_LINK) >> 7
     frame_registers_cfi
+    /* What the ABI lets a call clobber is not the resumer's any more. */
+    .irp r, rax, rdx, rcx, rsi, rdi, r8, r9, r10, r11
+    .cfi_undefined \r
+    .endr
+    CORO__PAD_JUMP /* the switch jumps here */
     movq %r12, %rdi
     xorl %esi, %esi
     callq *%r13
@@ -174,6 +184,7 @@ coro__asm_start:
     .globl coro__asm_start_caught
     .hidden coro__asm_start_caught
 coro__asm_start_caught:
+    CORO__PAD_JUMP
     movq %r12, %rdi
     movq %rax, %rsi
     callq *%r13
@@ -181,4 +192,5 @@ coro__asm_start_caught:
     .cfi_endproc
     .size coro__asm_start, .-coro__asm_start
 
+    coro_property_note
     .section .note.GNU-stack,"",@progbits

@@ -16,6 +16,7 @@
  *   the landing pad calls coro__ucontext_start(ctx, exception), on this
  *   stack.
  */
+#include "branch_protection.h"
 #include "ucontext_root.h"
 
 /* DW_OP_breg31 (sp) 0, DW_OP_deref (the context), DW_OP_deref (the
@@ -31,6 +32,7 @@
     .p2align 4
 coro__ucontext_root:
     .cfi_startproc
+    CORO__PAD_CALL /* setcontext() jumps here */
     .cfi_personality 0x1b, coro__unwind_personality /* pc-relative, 4 bytes */
     .cfi_lsda 0x1b, coro__ucontext_root_caught /* the landing pad */
     .cfi_undefined x30 /* until the context is in place */
@@ -54,12 +56,17 @@ coro__ucontext_root:
     .cfi_escape 0x10, 26, 7, SAVED_AT(X(26))
     .cfi_escape 0x10, 27, 7, SAVED_AT(X(27))
     .cfi_escape 0x10, 28, 7, SAVED_AT(X(28))
+    /* What the ABI lets a call clobber is not the resumer's any more. */
+    .irp r, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15, x16, x17
+    .cfi_undefined \r
+    .endr
     mov x1, xzr
     bl coro__ucontext_start
     brk #0
     .globl coro__ucontext_root_caught
     .hidden coro__ucontext_root_caught
 coro__ucontext_root_caught:
+    CORO__PAD_JUMP
     mov x1, x0
     ldr x0, [sp]
     bl coro__ucontext_start
@@ -67,4 +74,5 @@ coro__ucontext_root_caught:
     .cfi_endproc
     .size coro__ucontext_root, .-coro__ucontext_root
 
+    coro_property_note CORO__PROPERTY_BITS_UCONTEXT
     .section .note.GNU-stack,"",%progbits

@@ -16,6 +16,7 @@
  *   (unwind_root.c): the landing pad calls coro__ucontext_start(ctx,
  *   exception), on this stack.
  */
+#include "branch_protection.h"
 #include "ucontext_root.h"
 
 /* DW_OP_breg7 (rsp) 0, DW_OP_deref (the context), DW_OP_deref (the
@@ -30,6 +31,7 @@
     .p2align 4
 coro__ucontext_root:
     .cfi_startproc
+    CORO__PAD_CALL /* setcontext() jumps here */
     .cfi_personality 0x1b, coro__unwind_personality /* pc-relative, 4 bytes */
     .cfi_lsda 0x1b, coro__ucontext_root_caught /* the landing pad */
     .cfi_undefined rip /* until the context is in place */
@@ -49,12 +51,17 @@ coro__ucontext_root:
     .cfi_escape 0x10, 13, 7, SAVED_AT(CORO__UC_R13)
     .cfi_escape 0x10, 14, 7, SAVED_AT(CORO__UC_R14)
     .cfi_escape 0x10, 15, 7, SAVED_AT(CORO__UC_R15)
+    /* What the ABI lets a call clobber is not the resumer's any more. */
+    .irp r, rax, rdx, rcx, rsi, rdi, r8, r9, r10, r11
+    .cfi_undefined \r
+    .endr
     xorl %esi, %esi
     call coro__ucontext_start
     ud2
     .globl coro__ucontext_root_caught
     .hidden coro__ucontext_root_caught
 coro__ucontext_root_caught:
+    CORO__PAD_JUMP
     movq (%rsp), %rdi
     movq %rax, %rsi
     call coro__ucontext_start
@@ -62,4 +69,5 @@ coro__ucontext_root_caught:
     .cfi_endproc
     .size coro__ucontext_root, .-coro__ucontext_root
 
+    coro_property_note CORO__PROPERTY_BITS_UCONTEXT
     .section .note.GNU-stack,"",@progbits

@@ -85,6 +85,21 @@ static _Unwind_Reason_Code record_frame(struct _Unwind_Context *context, void *a
 #endif
 
 #ifdef WALK_FRAME_POINTERS
+/* A return address as a frame record holds it, without the authentication
+ * code a -mbranch-protection build signs it with (xpaclri, a no-op where
+ * nothing signs). */
+static void *strip_signature(void *pc)
+{
+#if defined(__aarch64__)
+    register void *x30 __asm__("x30") = pc;
+
+    __asm__("hint 7" : "+r"(x30));
+    return x30;
+#else
+    return pc;
+#endif
+}
+
 /* The frame pointer walk a profiler does, up to the frame whose return
  * address is `last` (beyond it the test's callers may keep no frame
  * pointer). */
@@ -97,7 +112,7 @@ static TEST_NOINLINE void walk_frame_pointers(struct walk *walk, const void *las
         void *pc = fp[-1]; /* s0 points just above the record {s0, ra} */
         void *const *next = fp[-2];
 #else
-        void *pc = fp[1]; /* the record is {frame pointer, return address} */
+        void *pc = strip_signature(fp[1]); /* the record is {frame pointer, return address} */
         void *const *next = fp[0];
 #endif
         if (pc == NULL)
