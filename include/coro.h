@@ -70,10 +70,11 @@
  * from a nested coroutine through each resumer in turn, wherever the
  * frames have unwind tables (RISC-V's gcc emits none for C unless given
  * -fasynchronous-unwind-tables). A suspended coroutine's stack ends at its
- * own outermost frame. gdb stops a walk where it goes down to a stack at a
- * lower address ("previous frame inner to this frame"): into a resumer
- * whose stack lies below the coroutine's (where each stack lies is the
- * pool's choice), or, under qemu-user, into a thread's stack.
+ * own outermost frame, which gdb shows as "<signal handler called>" (so
+ * marked for gdb to walk on into a stack at a lower address; the gdb
+ * extension shows its name). In AArch64 builds that sign return addresses
+ * (-mbranch-protection) it is not so marked, and gdb stops a walk that goes
+ * down to a lower stack ("previous frame inner to this frame").
  * A C++ exception (or any that the system unwinder carries) thrown and
  * caught inside a body is the body's business. One that escapes a body
  * comes out of the call that resumed the coroutine, in the resumer, as if

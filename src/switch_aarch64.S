@@ -28,6 +28,7 @@
  * the same frame for a context's first switch.
  */
 #include "branch_protection.h"
+#include "root_cfi.h"
 #include "switch_frame.h"
 
 .if CORO__FRAME_X20 != CORO__FRAME_X19 + 8 || CORO__FRAME_X22 != CORO__FRAME_X21 + 8 || CORO__FRAME_X24 != CORO__FRAME_X23 + 8 || CORO__FRAME_X26 != CORO__FRAME_X25 + 8 || CORO__FRAME_X28 != CORO__FRAME_X27 + 8 || CORO__FRAME_X30 != CORO__FRAME_X29 + 8 || CORO__FRAME_SIZE % 16 != 0 || CORO__FRAME_LINK != CORO__FRAME_X29
@@ -196,6 +197,17 @@ coro__asm_start:
     .irp r, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15, x16, x17
     .cfi_undefined \r
     .endr
+    /* The resumer's return address less one, as a signal frame's caller
+     * (root_cfi.h): DW_CFA_val_expression: DW_OP_breg (sp) 0, DW_OP_deref,
+     * DW_OP_deref, DW_OP_consts PC - LINK, DW_OP_plus, DW_OP_deref, then
+     * one less. */
+.if CORO__FRAME_PC - CORO__FRAME_LINK < -64 || CORO__FRAME_PC - CORO__FRAME_LINK > 63
+    .error "the return address's offset is not one byte of SLEB128"
+.endif
+.if !CORO__PAC
+    .cfi_escape 0x16, 30, 8 + CORO__RA_BEFORE_CALL_BYTES, 0x8f, 0, 0x06, 0x06, 0x11, (CORO__FRAME_PC - CORO__FRAME_LINK) & 0x7f, 0x22, 0x06, CORO__RA_BEFORE_CALL
+    .cfi_signal_frame
+.endif
     /* The switch returns here (a `ret` where BTI is on, which needs no
      * landing pad): one all the same, as for any code address C holds. */
     CORO__PAD_JUMP

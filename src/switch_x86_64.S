@@ -28,6 +28,7 @@
  * frame for a context's first switch.
  */
 #include "branch_protection.h"
+#include "root_cfi.h"
 #include "switch_frame.h"
 
 .if CORO__FRAME_SIZE != CORO__FRAME_PC + 8 || CORO__FRAME_RBP != CORO__FRAME_PC - 8 || CORO__FRAME_RBX != CORO__FRAME_RBP - 8 || CORO__FRAME_R12 != CORO__FRAME_RBX - 8 || CORO__FRAME_R13 != CORO__FRAME_R12 - 8 || CORO__FRAME_R14 != CORO__FRAME_R13 - 8 || CORO__FRAME_R15 != CORO__FRAME_R14 - 8 || CORO__FRAME_FP_STATE != 0 || CORO__FRAME_R15 != CORO__FRAME_FP_STATE_BYTES || CORO__FRAME_LINK != CORO__FRAME_RBP
@@ -176,6 +177,15 @@ coro__asm_start:
     .irp r, rax, rdx, rcx, rsi, rdi, r8, r9, r10, r11
     .cfi_undefined \r
     .endr
+    /* The resumer's return address less one, as a signal frame's caller
+     * (root_cfi.h): DW_CFA_val_expression: DW_OP_breg (sp) 0, DW_OP_deref,
+     * DW_OP_deref, DW_OP_consts PC - LINK, DW_OP_plus, DW_OP_deref, then
+     * one less. */
+.if CORO__FRAME_PC - CORO__FRAME_LINK < -64 || CORO__FRAME_PC - CORO__FRAME_LINK > 63
+    .error "the return address's offset is not one byte of SLEB128"
+.endif
+    .cfi_escape 0x16, 16, 8 + CORO__RA_BEFORE_CALL_BYTES, 0x77, 0, 0x06, 0x06, 0x11, (CORO__FRAME_PC - CORO__FRAME_LINK) & 0x7f, 0x22, 0x06, CORO__RA_BEFORE_CALL
+    .cfi_signal_frame
     CORO__PAD_JUMP /* the switch jumps here */
     movq %r12, %rdi
     xorl %esi, %esi

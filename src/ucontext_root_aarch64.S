@@ -17,6 +17,7 @@
  *   stack.
  */
 #include "branch_protection.h"
+#include "root_cfi.h"
 #include "ucontext_root.h"
 
 /* DW_OP_breg31 (sp) 0, DW_OP_deref (the context), DW_OP_deref (the
@@ -42,9 +43,12 @@ coro__ucontext_root:
     str x0, [sp]
     add x29, x0, #CORO__UC_FRAME_RECORD /* the context's frame record */
     /* DW_CFA_def_cfa_expression: the saved sp. DW_CFA_expression for the
-     * return address (x30) and x19-x29. */
+     * others, x19-x29. */
     .cfi_escape 0x0f, 8, SAVED_AT(CORO__UC_SP), 0x06
-    .cfi_escape 0x10, 30, 7, SAVED_AT(CORO__UC_RA)
+    /* The return address less one, as a signal frame's caller
+     * (root_cfi.h): DW_CFA_val_expression. */
+    .cfi_escape 0x16, 30, 8 + CORO__RA_BEFORE_CALL_BYTES, SAVED_AT(CORO__UC_RA), 0x06, CORO__RA_BEFORE_CALL
+    .cfi_signal_frame
     .cfi_escape 0x10, 29, 7, SAVED_AT(X(29))
     .cfi_escape 0x10, 19, 7, SAVED_AT(X(19))
     .cfi_escape 0x10, 20, 7, SAVED_AT(X(20))

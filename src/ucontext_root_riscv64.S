@@ -16,6 +16,7 @@
  *   the landing pad calls coro__ucontext_start(ctx, exception), on this
  *   stack.
  */
+#include "root_cfi.h"
 #include "ucontext_root.h"
 
 /* DW_OP_breg2 (sp) 0, DW_OP_deref (the context), DW_OP_deref (the
@@ -42,9 +43,12 @@ coro__ucontext_root:
     sd a0, 0(sp)
     addi s0, a0, CORO__UC_FRAME_RECORD + 16 /* just above the context's frame record */
     /* DW_CFA_def_cfa_expression: the saved sp. DW_CFA_expression for the
-     * return address (ra, DWARF 1), s0-s1 (8-9) and s2-s11 (18-27). */
+     * others, s0-s1 (DWARF 8-9) and s2-s11 (18-27). */
     .cfi_escape 0x0f, 8, SAVED_AT(CORO__UC_SP), 0x06
-    .cfi_escape 0x10, 1, 7, SAVED_AT(CORO__UC_RA)
+    /* The return address less one, as a signal frame's caller
+     * (root_cfi.h): DW_CFA_val_expression. */
+    .cfi_escape 0x16, 1, 8 + CORO__RA_BEFORE_CALL_BYTES, SAVED_AT(CORO__UC_RA), 0x06, CORO__RA_BEFORE_CALL
+    .cfi_signal_frame
     .cfi_escape 0x10, 8, 7, SAVED_AT(GREG(8))
     .cfi_escape 0x10, 9, 7, SAVED_AT(GREG(9))
     .cfi_escape 0x10, 18, 7, SAVED_AT(GREG(18))

@@ -17,6 +17,7 @@
  *   exception), on this stack.
  */
 #include "branch_protection.h"
+#include "root_cfi.h"
 #include "ucontext_root.h"
 
 /* DW_OP_breg7 (rsp) 0, DW_OP_deref (the context), DW_OP_deref (the
@@ -42,9 +43,12 @@ coro__ucontext_root:
     movq %rdi, (%rsp)
     leaq CORO__UC_FRAME_RECORD(%rdi), %rbp /* the context's frame record */
     /* DW_CFA_def_cfa_expression: the saved rsp. DW_CFA_expression for the
-     * others (DWARF numbers: rip 16, rbp 6, rbx 3, r12-r15 12-15). */
+     * others (DWARF numbers: rbp 6, rbx 3, r12-r15 12-15). */
     .cfi_escape 0x0f, 8, SAVED_AT(CORO__UC_SP), 0x06
-    .cfi_escape 0x10, 16, 7, SAVED_AT(CORO__UC_RA)
+    /* The return address less one, as a signal frame's caller
+     * (root_cfi.h): DW_CFA_val_expression. */
+    .cfi_escape 0x16, 16, 8 + CORO__RA_BEFORE_CALL_BYTES, SAVED_AT(CORO__UC_RA), 0x06, CORO__RA_BEFORE_CALL
+    .cfi_signal_frame
     .cfi_escape 0x10, 6, 7, SAVED_AT(CORO__UC_RBP)
     .cfi_escape 0x10, 3, 7, SAVED_AT(CORO__UC_RBX)
     .cfi_escape 0x10, 12, 7, SAVED_AT(CORO__UC_R12)

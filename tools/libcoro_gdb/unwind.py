@@ -53,6 +53,38 @@ class CoroutineUnwinder(gdb.unwinder.Unwinder):
         return unwind
 
 
+# The roots' unwind rules mark them as signal frames (src/root_cfi.h), for
+# gdb to walk on into the resumer's stack: by name, not "<signal handler
+# called>".
+ROOTS = ("coro__asm_start", "coro__ucontext_root")
+
+
+class NamedRoot(FrameDecorator):
+    def function(self):
+        return self.inferior_frame().name()
+
+
+def name_roots(frames):
+    for frame in frames:
+        inferior = frame.inferior_frame()
+        if inferior.type() == gdb.SIGTRAMP_FRAME and inferior.name() in ROOTS:
+            yield NamedRoot(frame)
+        else:
+            yield frame
+
+
+def until_null(frames, after_level):
+    """The frames above after_level, up to the first whose pc is 0: where a
+    suspended coroutine's stack ends (its root's caller, the terminal
+    record) or glibc's __start_context does. Beyond it, gdb would guess."""
+    for frame in frames:
+        inferior = frame.inferior_frame()
+        if inferior.pc() == 0:
+            return
+        if inferior.level() > after_level:
+            yield frame
+
+
 class HideThreadFrames:
     """In bt, with a coroutine selected on this thread: the thread's
     innermost frames are left out, so that the backtrace is the
@@ -66,16 +98,14 @@ class HideThreadFrames:
     def filter(self, frames):
         selection = state.selection_here()
         if selection is None:
-            return frames
+            return name_roots(frames)
         if selection.stale:
             # bt right after a function gdb called moved the coroutine (a
             # script runs no prompt in between): the thread's stack, from
             # frames unwound again.
             state.drop_stale(True)
-            return (FrameDecorator(frame) for frame in FrameIterator(gdb.newest_frame()))
-        return (frame for frame in frames
-                if frame.inferior_frame().level() > selection.level
-                and frame.inferior_frame().pc() != 0)
+            return name_roots(FrameDecorator(frame) for frame in FrameIterator(gdb.newest_frame()))
+        return name_roots(until_null(frames, selection.level))
 
 
 def register():
