@@ -7,7 +7,7 @@ import gdb.unwinder
 from gdb.FrameDecorator import FrameDecorator
 from gdb.FrameIterator import FrameIterator
 
-from . import state
+from . import inferior, state
 
 NAME = "libcoro"
 
@@ -56,21 +56,36 @@ class CoroutineUnwinder(gdb.unwinder.Unwinder):
 # The roots' unwind rules mark them as signal frames (src/root_cfi.h), for
 # gdb to walk on into the resumer's stack: by name, not "<signal handler
 # called>".
-ROOTS = ("coro__asm_start", "coro__ucontext_root")
+ROOTS = ("coro__asm_start", "coro__asm_start_caught", "coro__ucontext_root",
+         "coro__ucontext_root_caught")
+
+
+def root_name(frame):
+    """The name of the libcoro root that frame is, or None. By its symbol:
+    gdb names a signal frame after no function, and may show a name with
+    "__" as "." (Ada's decoding) where there is no debug information."""
+    if frame.type() != gdb.SIGTRAMP_FRAME:
+        return None
+    name = inferior.symbol(frame.pc())
+    if name is None:
+        return None
+    name = name.split("+")[0].replace(".", "__")
+    return name if name in ROOTS else None
 
 
 class NamedRoot(FrameDecorator):
+    def __init__(self, frame, name):
+        super().__init__(frame)
+        self.name = name
+
     def function(self):
-        return self.inferior_frame().name()
+        return self.name
 
 
 def name_roots(frames):
     for frame in frames:
-        inferior = frame.inferior_frame()
-        if inferior.type() == gdb.SIGTRAMP_FRAME and inferior.name() in ROOTS:
-            yield NamedRoot(frame)
-        else:
-            yield frame
+        name = root_name(frame.inferior_frame())
+        yield NamedRoot(frame, name) if name else frame
 
 
 def until_null(frames, after_level):
