@@ -197,16 +197,10 @@ coro__asm_start:
     .irp r, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15, x16, x17
     .cfi_undefined \r
     .endr
-    /* The resumer's return address less one, as a signal frame's caller
-     * (root_cfi.h): DW_CFA_val_expression: DW_OP_breg (sp) 0, DW_OP_deref,
-     * DW_OP_deref, DW_OP_consts PC - LINK, DW_OP_plus, DW_OP_deref, then
-     * one less. */
-.if CORO__FRAME_PC - CORO__FRAME_LINK < -64 || CORO__FRAME_PC - CORO__FRAME_LINK > 63
-    .error "the return address's offset is not one byte of SLEB128"
-.endif
+    /* The resumer's return address less one (root_cfi.h), where it is not
+     * signed. */
 .if !CORO__PAC
-    .cfi_escape 0x16, 30, 8 + CORO__RA_BEFORE_CALL_BYTES, 0x8f, 0, 0x06, 0x06, 0x11, (CORO__FRAME_PC - CORO__FRAME_LINK) & 0x7f, 0x22, 0x06, CORO__RA_BEFORE_CALL
-    .cfi_signal_frame
+    coro_asm_root_return_address 30, 0x8f, CORO__FRAME_PC, CORO__FRAME_LINK
 .endif
     /* The switch returns here (a `ret` where BTI is on, which needs no
      * landing pad): one all the same, as for any code address C holds. */

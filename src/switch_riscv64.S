@@ -209,15 +209,8 @@ coro__asm_start:
     .irp r, t0, t1, t2, a0, a1, a2, a3, a4, a5, a6, a7, t3, t4, t5, t6
     .cfi_undefined \r
     .endr
-    /* The resumer's return address less one, as a signal frame's caller
-     * (root_cfi.h): DW_CFA_val_expression: DW_OP_breg (sp) 0, DW_OP_deref,
-     * DW_OP_deref, DW_OP_consts PC - LINK, DW_OP_plus, DW_OP_deref, then
-     * one less. */
-.if CORO__FRAME_PC - CORO__FRAME_LINK < -64 || CORO__FRAME_PC - CORO__FRAME_LINK > 63
-    .error "the return address's offset is not one byte of SLEB128"
-.endif
-    .cfi_escape 0x16, 1, 8 + CORO__RA_BEFORE_CALL_BYTES, 0x72, 0, 0x06, 0x06, 0x11, (CORO__FRAME_PC - CORO__FRAME_LINK) & 0x7f, 0x22, 0x06, CORO__RA_BEFORE_CALL
-    .cfi_signal_frame
+    /* The resumer's return address less one (root_cfi.h). */
+    coro_asm_root_return_address 1, 0x72, CORO__FRAME_PC, CORO__FRAME_LINK
     mv a0, s1
     li a1, 0
     jalr s2
