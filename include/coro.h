@@ -65,11 +65,14 @@
  * frame names the call that resumed it (coro_send(), coro_next(),
  * coro_resume(), coro_throw(), coro_close(), or a delegator's
  * coro_yield_from()) as its caller: a backtrace from inside it (gdb's bt,
- * backtrace(), _Unwind_Backtrace(), libunwind, a profiler; a frame-pointer
- * walk where every frame keeps one) goes on into the resumer's frames, and
- * from a nested coroutine through each resumer in turn, wherever the
- * frames have unwind tables (RISC-V's gcc emits none for C unless given
- * -fasynchronous-unwind-tables). A suspended coroutine's stack ends at its
+ * backtrace(), _Unwind_Backtrace(), libunwind; a frame-pointer walk, such
+ * as perf record --call-graph fp, where every frame keeps one, libcoro's
+ * too) goes on into the resumer's frames, and from a nested coroutine
+ * through each resumer in turn, wherever the frames have unwind tables
+ * (RISC-V's gcc emits none for C unless given -fasynchronous-unwind-tables).
+ * perf record --call-graph dwarf stops at the coroutine's outermost frame:
+ * perf unwinds a copy of the sampled stack near its stack pointer, and the
+ * resumer's frames are on another stack. A suspended coroutine's stack ends at its
  * own outermost frame, which gdb shows as "<signal handler called>" (so
  * marked for gdb to walk on into a stack at a lower address; the gdb
  * extension shows its name). In AArch64 builds that sign return addresses
