@@ -380,6 +380,38 @@ class RegistersTest(unittest.TestCase):
         registers = process.library().registers_at(0x50000, SELF_SIDE)
         self.assertEqual(registers, {"pc": 0x4444, "sp": 0x7000, "x30": 0x30})
 
+    def test_signed_return_addresses_are_stripped(self):
+        # AArch64 with pointer authentication and 48-bit addresses: the
+        # code is in bits 48-54 (and 56-63 for code).
+        process = Process(register_offsets=(8, -1, 0, 8), sp_adjust=176)
+        process.memory.write(DEBUG_AT, debug_bytes(registers="pc sp x29 x30"))
+        process.memory.map(0x50000, 0x100)
+        process.memory.write(0x50000, struct.pack("<QQ", 0x7000, 0x2f6d_0000_0040_1234))
+        code_mask = 0xff7f_0000_0000_0000
+        library = layout.Library(DEBUG_AT, process.memory.read, code_mask=code_mask)
+        registers = library.registers_at(0x50000, SELF_SIDE)
+        self.assertEqual(registers, {"pc": 0x40_1234, "sp": 0x50000 + 176, "x29": 0x7000,
+                                     "x30": 0x40_1234})
+        # Without a mask (no pointer authentication, or gdb not told),
+        # as saved.
+        registers = process.library().registers_at(0x50000, SELF_SIDE)
+        self.assertEqual(registers["pc"], 0x2f6d_0000_0040_1234)
+
+    def test_a_signed_pc_in_the_swapcontext_stub_is_found_by_its_stripped_address(self):
+        process = Process(register_offsets=(0, 8, 16), stub_return=24)
+        process.memory.write(DEBUG_AT, debug_bytes(registers="pc sp x30"))
+        process.memory.map(0x50000, 0x100)
+        process.memory.write(0x50000, struct.pack("<QQQQ", 0x0055_0000_0000_4444, 0x7000, 0x30,
+                                                  0x0066_0000_0000_6666))
+
+        def symbol(address):
+            return {0x4444: "__swapcontext+132"}.get(address)
+
+        library = layout.Library(DEBUG_AT, process.memory.read, symbol,
+                                 code_mask=0x007f_0000_0000_0000)
+        registers = library.registers_at(0x50000, SELF_SIDE)
+        self.assertEqual(registers, {"pc": 0x6666, "sp": 0x7000, "x30": 0x6666})
+
 
 class StalenessTest(unittest.TestCase):
     """What a function gdb called did to the selected coroutine."""

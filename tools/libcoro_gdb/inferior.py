@@ -81,6 +81,16 @@ def check_target():
                         % frame.architecture().name())
 
 
+def code_mask():
+    """Where return addresses may be signed (AArch64 with pointer
+    authentication), the bits that hold the code, as the target tells
+    gdb; else 0. (qemu 7.2's gdb stub tells nothing.)"""
+    try:
+        return int(gdb.newest_frame().read_register("pauth_cmask"))
+    except (gdb.error, ValueError):
+        return 0
+
+
 def libraries():
     """Each copy of libcoro that the inferior holds."""
     addresses = []
@@ -104,7 +114,7 @@ def libraries():
     copies = []
     for address in dict.fromkeys(addresses):
         try:
-            copies.append(layout.Library(address, read, symbol))
+            copies.append(layout.Library(address, read, symbol, code_mask()))
         except layout.Unreadable:
             pass  # a library not yet relocated (the program not started)
         except layout.VersionMismatch as error:

@@ -40,15 +40,25 @@ def no_symbol(address):
     return None
 
 
+def strip_signature(address, code_mask):
+    """A user-space code address without its pointer authentication code:
+    every bit from code_mask's lowest up is the code's, or 0."""
+    return address & ((code_mask & -code_mask) - 1)
+
+
 class Library:
     """One copy of libcoro in a process, read from its coro__debug at
     address. symbol(address) names the function at an address (or None):
-    the switch's saved pc is told apart by it where it is in a stub."""
+    the switch's saved pc is told apart by it where it is in a stub.
+    code_mask: the bits of a return address that hold its pointer
+    authentication code (AArch64 -mbranch-protection; gdb's $pauth_cmask),
+    or 0."""
 
-    def __init__(self, address, read, symbol=no_symbol):
+    def __init__(self, address, read, symbol=no_symbol, code_mask=0):
         self.address = address
         self.read = read
         self.symbol = symbol
+        self.code_mask = code_mask
         root = read(address, DEBUG_BYTES)
         self.version, self.coro_bytes = struct.unpack_from("<II", root, 0)
         if self.version != DEBUG_VERSION:
@@ -132,12 +142,19 @@ class Library:
         values = {}
         for name, at in zip(self.registers, self.register_offsets):
             values[name] = block + self.sp_adjust if at < 0 else self.pointer(block + at)
-        pc = self.registers[0]
-        if self.stub_return >= 0 and "swapcontext" in (self.symbol(values[pc]) or ""):
+        pc, link = self.registers[0], self.registers[-1]
+        if self.stub_return >= 0 and "swapcontext" in (self.symbol(self.code(values[pc])) or ""):
             # Saved in a stub that returns through the address kept
             # aside: the frame is its caller's, as it will be on return.
-            values[pc] = values[self.registers[-1]] = self.pointer(block + self.stub_return)
+            values[pc] = values[link] = self.pointer(block + self.stub_return)
+        # gdb strips the return addresses it unwinds itself, not a pc and
+        # link register it is given.
+        values[pc], values[link] = self.code(values[pc]), self.code(values[link])
         return values
+
+    def code(self, address):
+        """A code address as the switch saved it, without its signature."""
+        return strip_signature(address, self.code_mask) if self.code_mask else address
 
 
 class Coroutine:
