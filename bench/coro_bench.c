@@ -11,14 +11,20 @@
  *     guard_regions=yes|no max_map_count=M reps=R iterations=I
  *   BENCH name=memory n=N n_requested=N rss_bytes_per_coro=B
  *     pte_bytes_per_coro=B resident_bytes_per_coro=B vsz_bytes_per_coro=B
- *     create_ns=F creates_per_s=F kept_after_destroy_bytes=B limit=L
+ *     create_ns=F creates_per_s=F page_touch_ns=F create_ratio=F
+ *     kept_after_destroy_bytes=B limit=L
  *   BENCH name=NAME n=N n_requested=N libcoro_ns=F baseline_ns=F ratio=F
- *     [fp_ns=F fp_ratio=F, the _min figures] reps=R iterations=I limit=L
+ *     [fp_ns=F fp_ratio=F, the _min figures]
+ *     [chase_ns=F chase_ratio=F, round_robin] reps=R iterations=I limit=L
  *   BENCH name=NAME skipped=no_minimal_switch_for_this_architecture
  *     (a _min figure, where CMake builds no min_switch_<arch>.S)
  *   BENCH name=NAME skipped=no_makecontext_in_this_c_library
  *     (a figure against raw swapcontext, where the C library has none: musl)
- * ratio = libcoro_ns / baseline_ns, fp_ratio = libcoro_ns / fp_ns; limit is
+ * ratio = libcoro_ns / baseline_ns, fp_ratio = libcoro_ns / fp_ns,
+ * chase_ratio = libcoro_ns / chase_ns, create_ratio = create_ns /
+ * page_touch_ns (page_touch_ns: the first touch of a fresh page, chase_ns:
+ * a pointer chase through the coroutines' records; see their functions);
+ * limit is
  * none when n_requested was reached, else the failed coro_create()'s error.
  * memory and round_robin create coroutines until coro_create() fails, and
  * report the N reached.
@@ -286,6 +292,7 @@ static coro_t *create_suspended(void)
 struct coro_set {
     coro_t **coros;
     size_t count, capacity, next; /* next: the one to resume next, in turn */
+    size_t next_chased;           /* the chase's own cursor (chase_records()) */
     int error; /* of the coro_create() that stopped it short, or 0 */
 };
 
@@ -353,6 +360,35 @@ static void coro_round_trips_one(void *coro_set, long count)
     }
 }
 
+/*
+ * The floor for a switch into a cold coroutine: one load from each
+ * coroutine's record, at the top of its stack, in the round robin's order,
+ * each load's address depending on the word the last one loaded, so that
+ * no two overlap (a pointer chase). Its cursor runs half the set ahead of
+ * the round robin's, so that neither finds lines the other brought in.
+ */
+static void chase_records(void *coro_set, long count)
+{
+    struct coro_set *set = coro_set;
+    size_t i = set->next_chased;
+    uintptr_t word = 0;
+
+    for (long k = 0; k < count; k++) {
+        uintptr_t copy = word;
+        const char *record;
+
+        /* copy is word, which the compiler cannot know: the address waits
+         * for the load before it, as a chase's does. */
+        __asm__("" : "+r"(copy));
+        record = (const char *)set->coros[i] + (word - copy);
+        memcpy(&word, record, sizeof word);
+        if (++i == set->count)
+            i = 0;
+    }
+    set->next_chased = i;
+    __asm__ volatile("" : : "r"(word));
+}
+
 static void creates_destroys(void *unused, long count)
 {
     (void)unused;
@@ -367,7 +403,7 @@ static void creates_destroys(void *unused, long count)
 
 /* ---- the figures ---- */
 
-enum { BASELINE, FP, LIBCORO, SERIES };
+enum { BASELINE, FP, CHASE, LIBCORO, SERIES };
 
 /* Runs the series in turn, untimed to warm up (r == -1), then timed in every
  * repetition, and prints the figure's line of their medians. */
@@ -397,6 +433,9 @@ static void measure(const char *name, size_t n, size_t n_requested, int error,
            median_ns[LIBCORO] / median_ns[BASELINE]);
     if (series[FP].run != NULL)
         printf(" fp_ns=%.1f fp_ratio=%.3f", median_ns[FP], median_ns[LIBCORO] / median_ns[FP]);
+    if (series[CHASE].run != NULL)
+        printf(" chase_ns=%.1f chase_ratio=%.3f", median_ns[CHASE],
+               median_ns[LIBCORO] / median_ns[CHASE]);
     printf(" reps=%d iterations=%ld limit=%s\n", opt.reps, opt.iterations, limit_name(error));
     fflush(stdout);
 }
@@ -465,6 +504,10 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
         series[LIBCORO] = (struct series){baselines == RAW ? coro_round_trips
                                                            : coro_round_trips_one,
                                           &coros};
+        if (strcmp(name, "round_robin") == 0) {
+            coros.next_chased = n / 2;
+            series[CHASE] = (struct series){chase_records, &coros};
+        }
     }
 #if BENCH_HAVE_UCONTEXT
     if (baselines == RAW)
@@ -498,11 +541,32 @@ static void read_memory(double bytes[FIELDS])
     }
 }
 
+/*
+ * The baseline of a create on a fresh stack: ns per first touch of a page
+ * of fresh memory, the top page of each of n slots laid out as libcoro's
+ * (a 16 KiB guard, src/pool.h, and a default stack), in one mapping that
+ * is never touched otherwise; small pages, as libcoro's stacks have.
+ */
+static double page_touch_ns(size_t n)
+{
+    size_t stride = STACK_SIZE + ((size_t)16 << 10), bytes = n * stride;
+    char *slots = map_stacks(bytes);
+    double start;
+
+    (void)madvise(slots, bytes, MADV_NOHUGEPAGE);
+    start = now_ns();
+    for (size_t i = 1; i <= n; i++)
+        ((volatile char *)slots)[i * stride - page] = 1;
+    start = (now_ns() - start) / (double)n;
+    munmap(slots, bytes);
+    return start;
+}
+
 static void run_memory(void)
 {
     size_t n_requested = opt.smoke ? 100 : 1000000, n;
     struct coro_set coros;
-    double before[FIELDS], alive[FIELDS], after[FIELDS], start, end;
+    double before[FIELDS], alive[FIELDS], after[FIELDS], start, end, touch_ns, create_ns;
 
     if (!wanted("memory"))
         return;
@@ -517,14 +581,17 @@ static void run_memory(void)
     coro_set_empty(&coros);
     read_memory(after);
     free(coros.coros);
+    touch_ns = page_touch_ns(n);
+    create_ns = (end - start) / (double)n;
     printf("BENCH name=memory n=%zu n_requested=%zu rss_bytes_per_coro=%.0f "
            "pte_bytes_per_coro=%.0f resident_bytes_per_coro=%.0f vsz_bytes_per_coro=%.0f "
-           "create_ns=%.1f creates_per_s=%.0f kept_after_destroy_bytes=%.0f limit=%s\n",
+           "create_ns=%.1f creates_per_s=%.0f page_touch_ns=%.1f create_ratio=%.3f "
+           "kept_after_destroy_bytes=%.0f limit=%s\n",
            n, n_requested, (alive[RSS] - before[RSS]) / (double)n,
            (alive[PTE] - before[PTE]) / (double)n,
            (alive[RSS] + alive[PTE] - before[RSS] - before[PTE]) / (double)n,
-           (alive[VSZ] - before[VSZ]) / (double)n, (end - start) / (double)n,
-           (double)n * 1e9 / (end - start), after[RSS] + after[PTE] - before[RSS] - before[PTE],
+           (alive[VSZ] - before[VSZ]) / (double)n, create_ns, (double)n * 1e9 / (end - start),
+           touch_ns, create_ns / touch_ns, after[RSS] + after[PTE] - before[RSS] - before[PTE],
            limit_name(coros.error));
     fflush(stdout);
 }
