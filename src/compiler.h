@@ -25,6 +25,9 @@
  * malloc() on a thread that has never run a coroutine, and a thread's first
  * touch of it allocates nothing. */
 #define CORO_TLS_MODEL __attribute__((tls_model("initial-exec")))
+/* Not checked by ASan: for accesses to memory that ASan may hold poisoned
+ * from an earlier stack, and that the access leaves as it was. */
+#define CORO_NO_ASAN __attribute__((no_sanitize_address))
 /* Kept though nothing refers to it (debugger.h's descriptors, read only by a
  * debugger): `used` through link-time optimisation, `retain` through the
  * linker's --gc-sections. */
@@ -42,6 +45,7 @@
 #define CORO_ALWAYS_INLINE inline
 #define CORO_HOT_ENTRY
 #define CORO_TLS_MODEL
+#define CORO_NO_ASAN
 #define CORO_KEEP
 #endif
 

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, MAP_STACK, MADV_NOHUGEPAGE */
 
 #include "pages.h"
+#include "compiler.h"
 #include "test_hooks.h"
 #include "sanitizer.h"
 
@@ -19,14 +20,19 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 /* process_madvise() on the calling thread's memory, which is the process's,
  * without opening a pidfd: PIDFD_SELF_THREAD of recent kernels. */
 #define PIDFD_SELF_THREAD_ID (-10000)
 
-/* Ranges given to the kernel at once by coro__pages_drop(). */
-#define DROP_BATCH 16
+/* Ranges given to the kernel at once by coro__pages_drop() and
+ * coro__pages_populate(). */
+#define ADVICE_BATCH 16
 
 static atomic_bool no_process_madvise;
+static atomic_bool no_populate_advice; /* kernels before 5.14 */
 static _Atomic enum coro__guard_kind guard_kind;
 
 atomic_size_t coro__page_size_known;
@@ -76,9 +82,10 @@ static int advise_ranges(struct iovec *ranges, size_t count, int advice)
         done = syscall(SYS_process_madvise, PIDFD_SELF_THREAD_ID, ranges, count, advice, 0);
         if (done >= 0 && (size_t)done == total)
             return 0;
-        /* An older kernel (or valgrind): one range at a time from now on.
-         * Both advices used here may be given twice. */
-        if (done < 0)
+        /* An older kernel: one range at a time from now on. Each advice
+         * used here may be given twice. A want of memory is the memory's,
+         * and goes on to the ranges one by one. */
+        if (done < 0 && errno != ENOMEM && errno != EAGAIN)
             atomic_store_explicit(&no_process_madvise, true, memory_order_relaxed);
     }
 #endif
@@ -89,19 +96,52 @@ static int advise_ranges(struct iovec *ranges, size_t count, int advice)
     return 0;
 }
 
-void coro__pages_drop(const struct coro__pages_range *ranges, size_t count)
+/* Gives each range the advice, ADVICE_BATCH ranges a system call. Returns
+ * 0 or the first error. */
+static int advise(const struct coro__pages_range *ranges, size_t count, int advice)
 {
-    struct iovec batch[DROP_BATCH];
+    struct iovec batch[ADVICE_BATCH];
+    int error = 0;
 
-    while (count > 0) {
-        size_t n = count < DROP_BATCH ? count : DROP_BATCH;
+    while (count > 0 && error == 0) {
+        size_t n = count < ADVICE_BATCH ? count : ADVICE_BATCH;
 
         for (size_t i = 0; i < n; i++)
             batch[i] = (struct iovec){ranges[i].at, ranges[i].bytes};
-        (void)advise_ranges(batch, n, MADV_DONTNEED); /* else they stay resident */
+        error = advise_ranges(batch, n, advice);
         ranges += n;
         count -= n;
     }
+    return error;
+}
+
+void coro__pages_drop(const struct coro__pages_range *ranges, size_t count)
+{
+    (void)advise(ranges, count, MADV_DONTNEED); /* else they stay resident */
+}
+
+/* A write to each page of the range that leaves its first word as it was:
+ * one write fault a page (a read first would map the zero page, then fault
+ * again to write). A word, not a byte: RISC-V has no byte-sized atomic
+ * without libatomic. */
+static CORO_NO_ASAN void touch_pages(const struct coro__pages_range *range, size_t page)
+{
+    for (size_t offset = 0; offset < range->bytes; offset += page)
+        (void)__atomic_fetch_or((unsigned *)((char *)range->at + offset), 0u, __ATOMIC_RELAXED);
+}
+
+void coro__pages_populate(const struct coro__pages_range *ranges, size_t count)
+{
+    if (!atomic_load_explicit(&no_populate_advice, memory_order_relaxed) &&
+        !coro__test_forces_populate_by_touch()) {
+        int error = advise(ranges, count, MADV_POPULATE_WRITE);
+
+        if (error != EINVAL)
+            return; /* done, or short of memory */
+        atomic_store_explicit(&no_populate_advice, true, memory_order_relaxed);
+    }
+    for (size_t i = 0; i < count; i++)
+        touch_pages(&ranges[i], coro__page_size());
 }
 
 /*

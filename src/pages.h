@@ -35,6 +35,13 @@ struct coro__pages_range {
  * touched. Best effort: where the system refuses, the pages stay. */
 void coro__pages_drop(const struct coro__pages_range *ranges, size_t count);
 
+/* Makes each range resident and writable now, as a write to each of its
+ * pages would, its contents unchanged: in one system call where the kernel
+ * allows (Linux 5.14's MADV_POPULATE_WRITE), else by writing to each page.
+ * Best effort: where memory runs short, the pages are left to fault in
+ * when touched. */
+void coro__pages_populate(const struct coro__pages_range *ranges, size_t count);
+
 /*
  * Guards, pages that fault when touched, come in two kinds. Guard regions
  * (Linux 6.13 and later, MADV_GUARD_INSTALL) do not split a mapping, so a

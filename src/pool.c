@@ -281,28 +281,37 @@ void coro__pool_unlock_in_child(void)
     pthread_mutex_init(&pool.lock, NULL);
 }
 
-int coro__pool_take(struct coro__stack *s, size_t usable)
+/* A slab of c with a slot free, without mapping one; or NULL. Called
+ * with the lock held. */
+static struct coro__slab *slab_with_room(struct size_class *c)
+{
+    if (!coro__list_empty(&c->available))
+        return CORO__ITEM(c->available.first, struct coro__slab, filed);
+    return c->spare;
+}
+
+int coro__pool_take(struct coro__stack *stacks, unsigned *count, size_t usable)
 {
     struct coro__slab *unwanted = NULL;
     struct size_class *c;
-    int error = ENOMEM;
+    unsigned taken = 0;
 
     pthread_mutex_lock(&pool.lock);
     c = find_class(usable);
     if (c != NULL) {
-        struct coro__slab *slab = c->spare;
+        struct coro__slab *slab = slab_with_room(c);
         bool fresh = false;
 
-        if (!coro__list_empty(&c->available))
-            slab = CORO__ITEM(c->available.first, struct coro__slab, filed);
         if (slab == NULL) {
             slab = map_slab(c);
             fresh = slab != NULL;
         }
-        if (slab != NULL)
-            error = take_slot(slab, s);
+        while (slab != NULL && taken < *count && take_slot(slab, &stacks[taken]) == 0) {
+            taken++;
+            slab = slab_with_room(c);
+        }
         /* A new slab whose first slot could not be guarded. */
-        if (error != 0 && fresh && !file(slab)) {
+        if (taken == 0 && fresh && !file(slab)) {
             forget_slab(slab);
             unwanted = slab;
         } else if (c->slabs == 0) {
@@ -312,7 +321,8 @@ int coro__pool_take(struct coro__stack *s, size_t usable)
     pthread_mutex_unlock(&pool.lock);
     if (unwanted != NULL)
         unmap_slab(unwanted);
-    return error;
+    *count = taken > 0 ? taken : *count;
+    return taken > 0 ? 0 : ENOMEM;
 }
 
 void coro__pool_give_back(const struct coro__stack *stacks, size_t count)

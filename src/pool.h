@@ -41,10 +41,12 @@ static inline size_t coro__stack_guard_size(void)
 #define CORO__POOL_SLAB_BYTES ((size_t)32 << 20)
 #define CORO__POOL_SPARE_BYTES ((size_t)64 << 20)
 
-/* Gives s a stack of usable bytes (a multiple of the page size) from a
- * slab, mapping one if none has a slot free. 0, or ENOMEM. May change
- * errno. */
-int coro__pool_take(struct coro__stack *s, size_t usable);
+/* Gives stacks[0] .. stacks[*count - 1] stacks of usable bytes (a multiple
+ * of the page size) from slabs: the first mapping a slab if none has a
+ * slot free, the others only from slabs mapped by then (a fresh slab hands
+ * out its slots from the lowest address up). Returns 0 with *count lowered to the number
+ * taken, at least one; or ENOMEM, none taken. May change errno. */
+int coro__pool_take(struct coro__stack *stacks, unsigned *count, size_t usable);
 
 /* Gives count stacks (at most CORO__POOL_GIVE_BACK_MAX) back to their
  * slabs, their pages dropped first; a slab

@@ -4,7 +4,10 @@
  *
  * A released stack goes to its thread's cache, which the next create on
  * that thread takes from without a lock or a system call. What overflows a
- * cache goes back to the pool. Where the pool runs out of memory (an
+ * cache goes back to the pool. Stacks come from the pool in batches that
+ * fill the cache, the top page of each (the record, the context and the
+ * first frames: what a new coroutine touches first) made resident for the
+ * whole batch in one system call, instead of a page fault each. Where the pool runs out of memory (an
  * address-space limit, the map limit), the thread's cache and every spare
  * slab go back first and the pool is tried once more (give_back_unused()).
  */
@@ -50,6 +53,31 @@ static bool give_back_unused(struct coro__stack_cache *cache)
     return coro__pool_unmap_spares() || any;
 }
 
+/*
+ * s, and as many more stacks as the cache (if not NULL) has room for, from
+ * the pool, the top page of each populated. The extra ones go into the
+ * cache so that the next creates take them in the order of their
+ * addresses. 0 or ENOMEM.
+ */
+static int take_from_pool(struct coro__stack_cache *cache, struct coro__stack *s, size_t usable)
+{
+    struct coro__stack batch[CACHE_SLOTS];
+    struct coro__pages_range tops[CACHE_SLOTS];
+    unsigned count = cache != NULL && cache->count < CACHE_SLOTS ? CACHE_SLOTS - cache->count : 1;
+    size_t page = coro__page_size();
+    int error = coro__pool_take(batch, &count, usable);
+
+    if (error != 0)
+        return error;
+    for (unsigned i = 0; i < count; i++)
+        tops[i] = (struct coro__pages_range){(char *)batch[i].lo + batch[i].size - page, page};
+    coro__pages_populate(tops, count);
+    *s = batch[0];
+    for (unsigned i = count; i-- > 1;)
+        cache->stacks[cache->count++] = batch[i];
+    return 0;
+}
+
 /* A stack of usable bytes from anywhere in the thread's cache, else from
  * the pool. The system calls on the way keep errno as it was: a create
  * that succeeds leaves it alone. */
@@ -70,10 +98,10 @@ static CORO_NOINLINE int acquire_slowly(struct coro__stack_cache *cache, struct 
             }
         }
     }
-    error = coro__pool_take(s, usable);
+    error = take_from_pool(cache, s, usable);
     /* A create must not fail for memory that only libcoro's caches hold. */
     if (error == ENOMEM && give_back_unused(cache))
-        error = coro__pool_take(s, usable);
+        error = take_from_pool(cache, s, usable);
     errno = saved_errno;
     return error;
 }

@@ -1,7 +1,7 @@
 /*
  * Hooks for the tests: fault injection (each allocation and mapping that
- * can fail asks coro__fault_injected() first) and a switch to mprotect
- * guards. The library as built for users has neither (the calls fold to
+ * can fail asks coro__fault_injected() first), a switch to mprotect
+ * guards and one to populating pages by touching them. The library as built for users has neither (the calls fold to
  * false); the tests build a copy, coro_testhooks, with CORO_TEST_HOOKS
  * defined, whose hooks tests/test_hooks.c defines and the suites set.
  */
@@ -40,6 +40,14 @@ static inline bool coro__test_forces_mprotect_guards(void)
 {
     return coro__test_force_mprotect_guards;
 }
+
+/* Pages populated by writing to them, as on kernels before Linux 5.14. */
+extern bool coro__test_force_populate_by_touch;
+
+static inline bool coro__test_forces_populate_by_touch(void)
+{
+    return coro__test_force_populate_by_touch;
+}
 #else
 static inline bool coro__fault_injected(void)
 {
@@ -47,6 +55,11 @@ static inline bool coro__fault_injected(void)
 }
 
 static inline bool coro__test_forces_mprotect_guards(void)
+{
+    return false;
+}
+
+static inline bool coro__test_forces_populate_by_touch(void)
 {
     return false;
 }

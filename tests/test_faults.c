@@ -19,6 +19,7 @@
 /* The test copy of the library's hooks and its stack allocator. */
 #include "test_hooks.h"
 #include "pool.h"
+#include "stack.h"
 
 static void *counting_body(coro_t *co, void *arg)
 {
@@ -55,8 +56,11 @@ static unsigned long fail_each_create_step(size_t stack_size)
         errno = 0;
         co = coro_create(counting_body, INT_TO_PTR(1), stack_size);
         if (co != NULL) {
-            /* No step was left to fail: the countdown did not run out. */
-            body_assert_true(coro__fault_countdown != CORO_FAULT_FAILING);
+            /* No step was left to fail: the countdown did not run out; or,
+             * with mprotect guards, what it failed was the guard of a stack
+             * taken ahead for the cache (test_faults_stacks_taken_ahead_are_extra). */
+            body_assert_true(coro__fault_countdown != CORO_FAULT_FAILING ||
+                             !coro__pool_guard_regions());
             coro__fault_countdown = 0;
             body_assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
             body_assert_int_equal(coro_destroy(co), 0);
@@ -77,6 +81,43 @@ static void test_faults_create_fresh_stack_each_step(void **state)
     assert_library_works(); /* this thread's one-time setup is done */
     /* A size no other test uses, so that no stack of it exists yet. */
     assert_int_equal(fail_each_create_step(CORO_MIN_STACK_SIZE + 3 * 4096), 4);
+    assert_library_works();
+}
+
+/* The stacks a create takes ahead for the thread's cache are extra: where
+ * one cannot be had (mprotect: its guard cannot be made), the create
+ * succeeds with those it has. Each try with a stack of a size not used
+ * before, so that it starts from no slab. */
+static void test_faults_stacks_taken_ahead_are_extra(void **state)
+{
+    unsigned long step, absorbed = 0, fatal = 0;
+
+    (void)state;
+    assert_library_works();
+    for (step = 1;; step++) {
+        size_t size = CORO_MIN_STACK_SIZE + (64 + step) * 4096;
+        coro_t *co;
+
+        coro__fault_countdown = step;
+        co = coro_create(counting_body, INT_TO_PTR(1), size);
+        if (co == NULL) {
+            assert_int_equal(errno, ENOMEM);
+            fatal++;
+            continue;
+        }
+        bool fired = coro__fault_countdown == CORO_FAULT_FAILING;
+        coro__fault_countdown = 0;
+        assert_int_equal(PTR_TO_INT(coro_next(co)), 0);
+        assert_int_equal(coro_destroy(co), 0);
+        if (!fired)
+            break;
+        absorbed++;
+    }
+    assert_int_equal(fatal, 4);
+    if (coro__pool_guard_regions())
+        assert_int_equal(absorbed, 0); /* made with the slab */
+    else
+        assert_in_range(absorbed, 1, CORO__STACK_CACHE_SLOTS - 1);
     assert_library_works();
 }
 
@@ -282,6 +323,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         body_checked_test(test_faults_create_fresh_stack_each_step),
+        body_checked_test(test_faults_stacks_taken_ahead_are_extra),
         body_checked_test(test_faults_create_cached_stack_cannot_fail),
         body_checked_test(test_faults_first_resume_on_thread_allocates_nothing),
         body_checked_test(test_faults_first_create_on_thread_each_step),

@@ -7,3 +7,4 @@
 
 unsigned long coro__fault_countdown;
 bool coro__test_force_mprotect_guards;
+bool coro__test_force_populate_by_touch;

@@ -22,6 +22,7 @@
 #include "test_hooks.h"
 #include "pool.h"
 #include "stack.h"
+#include "thread.h"
 
 /* What a thread may keep in its cache. */
 #define THREAD_CACHE_MAX CORO__STACK_CACHE_SLOTS
@@ -329,6 +330,66 @@ static void test_stacks_caches_give_way_to_a_create(void **state)
     assert_int_equal(status, LIMITED_OK);
 }
 
+/* Whether the page at address is resident. */
+static bool resident(const char *address)
+{
+    unsigned char state = 0;
+
+    body_assert_int_equal(mincore((void *)address, coro__page_size(), &state), 0);
+    return (state & 1) != 0;
+}
+
+/* On a thread of its own, whose cache starts empty: a create that takes
+ * from the pool fills the cache with stacks of its size, their top pages
+ * (what a new coroutine touches first) resident already and nothing below
+ * them, handed out by later creates from the lowest address up. */
+static void *fill_cache_ahead(void *arg)
+{
+    const size_t size = *(const size_t *)arg; /* a size of its own */
+    const size_t page = coro__page_size();
+    struct coro__stack_cache *cache;
+    coro_t *co;
+
+    /* The thread's first create makes its cache, after taking a stack. */
+    body_assert_int_equal(coro_destroy(coro_create(yield_forever, NULL, 0)), 0);
+    cache = &coro__thread_block()->stack_cache;
+    body_assert_int_equal(cache->count, 1);
+    co = coro_create(yield_forever, NULL, size);
+    body_assert_true(co != NULL);
+    /* The cache's first is the default stack, then those taken ahead. */
+    body_assert_int_equal(cache->count, CORO__STACK_CACHE_SLOTS - 1);
+    for (unsigned i = 1; i < cache->count; i++) {
+        const struct coro__stack *s = &cache->stacks[i];
+        const char *top = (const char *)s->lo + s->size - page;
+
+        body_assert_int_equal(s->size, size);
+        if (i > 1) /* the last in the cache goes first */
+            body_assert_true(s->lo < cache->stacks[i - 1].lo);
+#ifndef CORO_TEST_EMULATED /* qemu-user and valgrind take the advice and do nothing */
+        body_assert_true(resident(top));
+#endif
+        body_assert_true(!resident(top - page));
+    }
+    body_assert_int_equal(coro_destroy(co), 0);
+    return NULL;
+}
+
+static void test_stacks_fresh_stacks_come_in_batches(void **state)
+{
+    size_t size = CORO_MIN_STACK_SIZE + 40 * 4096;
+    pthread_t thread;
+
+    (void)state;
+    assert_int_equal(pthread_create(&thread, NULL, fill_cache_ahead, &size), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    /* Again, the pages populated as a kernel before Linux 5.14 has it done. */
+    size += 4096;
+    coro__test_force_populate_by_touch = true;
+    assert_int_equal(pthread_create(&thread, NULL, fill_cache_ahead, &size), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    coro__test_force_populate_by_touch = false;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_stacks_unused_sizes_are_forgotten),
         cmocka_unit_test(test_stacks_failed_create_leaves_no_size),
         cmocka_unit_test(test_stacks_caches_give_way_to_a_create),
+        body_checked_test(test_stacks_fresh_stacks_come_in_batches),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
