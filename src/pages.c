@@ -120,14 +120,16 @@ void coro__pages_drop(const struct coro__pages_range *ranges, size_t count)
     (void)advise(ranges, count, MADV_DONTNEED); /* else they stay resident */
 }
 
-/* A write to each page of the range that leaves its first word as it was:
- * one write fault a page (a read first would map the zero page, then fault
- * again to write). A word, not a byte: RISC-V has no byte-sized atomic
- * without libatomic. */
+/* A write to each page of the range of the byte it holds. (An atomic
+ * or-with-0 would fault once, not twice, but needs libatomic on RISC-V,
+ * and on AArch64 libgcc's outline atomics, which need glibc.) */
 static CORO_NO_ASAN void touch_pages(const struct coro__pages_range *range, size_t page)
 {
-    for (size_t offset = 0; offset < range->bytes; offset += page)
-        (void)__atomic_fetch_or((unsigned *)((char *)range->at + offset), 0u, __ATOMIC_RELAXED);
+    for (size_t offset = 0; offset < range->bytes; offset += page) {
+        volatile char *byte = (char *)range->at + offset;
+
+        *byte = *byte;
+    }
 }
 
 void coro__pages_populate(const struct coro__pages_range *ranges, size_t count)
