@@ -551,15 +551,15 @@ static double page_touch_ns(size_t n)
 {
     size_t stride = STACK_SIZE + ((size_t)16 << 10), bytes = n * stride;
     char *slots = map_stacks(bytes);
-    double start;
+    double start, ns;
 
     (void)madvise(slots, bytes, MADV_NOHUGEPAGE);
     start = now_ns();
     for (size_t i = 1; i <= n; i++)
         ((volatile char *)slots)[i * stride - page] = 1;
-    start = (now_ns() - start) / (double)n;
+    ns = (now_ns() - start) / (double)n;
     munmap(slots, bytes);
-    return start;
+    return ns;
 }
 
 static void run_memory(void)

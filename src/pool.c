@@ -321,8 +321,10 @@ int coro__pool_take(struct coro__stack *stacks, unsigned *count, size_t usable)
     pthread_mutex_unlock(&pool.lock);
     if (unwanted != NULL)
         unmap_slab(unwanted);
-    *count = taken > 0 ? taken : *count;
-    return taken > 0 ? 0 : ENOMEM;
+    if (taken == 0)
+        return ENOMEM;
+    *count = taken;
+    return 0;
 }
 
 void coro__pool_give_back(const struct coro__stack *stacks, size_t count)

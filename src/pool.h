@@ -44,8 +44,9 @@ static inline size_t coro__stack_guard_size(void)
 /* Gives stacks[0] .. stacks[*count - 1] stacks of usable bytes (a multiple
  * of the page size) from slabs: the first mapping a slab if none has a
  * slot free, the others only from slabs mapped by then (a fresh slab hands
- * out its slots from the lowest address up). Returns 0 with *count lowered to the number
- * taken, at least one; or ENOMEM, none taken. May change errno. */
+ * out its slots from the lowest address up). Returns 0 with *count lowered
+ * to the number taken, at least one; or ENOMEM, none taken. May change
+ * errno. */
 int coro__pool_take(struct coro__stack *stacks, unsigned *count, size_t usable);
 
 /* Gives count stacks (at most CORO__POOL_GIVE_BACK_MAX) back to their

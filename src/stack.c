@@ -7,9 +7,10 @@
  * cache goes back to the pool. Stacks come from the pool in batches that
  * fill the cache, the top page of each (the record, the context and the
  * first frames: what a new coroutine touches first) made resident for the
- * whole batch in one system call, instead of a page fault each. Where the pool runs out of memory (an
- * address-space limit, the map limit), the thread's cache and every spare
- * slab go back first and the pool is tried once more (give_back_unused()).
+ * whole batch in one system call, instead of a page fault each. Where the
+ * pool runs out of memory (an address-space limit, the map limit), the
+ * thread's cache and every spare slab go back first and the pool is tried
+ * once more (give_back_unused()).
  */
 #include "stack.h"
 #include "compiler.h"

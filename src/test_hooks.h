@@ -1,9 +1,10 @@
 /*
  * Hooks for the tests: fault injection (each allocation and mapping that
  * can fail asks coro__fault_injected() first), a switch to mprotect
- * guards and one to populating pages by touching them. The library as built for users has neither (the calls fold to
- * false); the tests build a copy, coro_testhooks, with CORO_TEST_HOOKS
- * defined, whose hooks tests/test_hooks.c defines and the suites set.
+ * guards and one to populating pages by touching them. The library as
+ * built for users has none of them (the calls fold to false); the tests
+ * build a copy, coro_testhooks, with CORO_TEST_HOOKS defined, whose hooks
+ * tests/test_hooks.c defines and the suites set.
  */
 #ifndef CORO_TEST_HOOKS_H
 #define CORO_TEST_HOOKS_H

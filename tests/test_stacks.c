@@ -365,7 +365,7 @@ static void *fill_cache_ahead(void *arg)
         body_assert_int_equal(s->size, size);
         if (i > 1) /* the last in the cache goes first */
             body_assert_true(s->lo < cache->stacks[i - 1].lo);
-#ifndef CORO_TEST_EMULATED /* qemu-user and valgrind take the advice and do nothing */
+#ifndef CORO_TEST_EMULATED /* qemu-user takes the advice and does nothing */
         body_assert_true(resident(top));
 #endif
         body_assert_true(!resident(top - page));
