@@ -26,7 +26,12 @@ int main(void)
 # (x86-64), AAPCS64 or RISC-V LP64D calling convention.
 string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" coro_processor)
 set(CORO_ASM_ARCH "")
-if(NOT WIN32 AND NOT APPLE)
+if(WIN32)
+  # The Microsoft x64 convention: src/switch_x86_64_win64.S.
+  if(coro_processor MATCHES "^(x86_64|amd64)$" AND CMAKE_SIZEOF_VOID_P EQUAL 8)
+    set(CORO_ASM_ARCH x86_64_win64)
+  endif()
+elseif(NOT APPLE)
   if(coro_processor MATCHES "^(x86_64|amd64)$" AND CMAKE_SIZEOF_VOID_P EQUAL 8)
     set(CORO_ASM_ARCH x86_64)
   elseif(coro_processor MATCHES "^(aarch64|arm64)$")
@@ -94,7 +99,11 @@ if(CORO_BACKEND_NAME STREQUAL "ucontext")
     endif()
   endif()
 else()
-  set(CORO_BACKEND_CATCHES ON)
+  # No roots on Windows: its unwinder is the system's (SEH), and the switch
+  # gives it no unwind data.
+  if(NOT WIN32)
+    set(CORO_BACKEND_CATCHES ON)
+  endif()
   enable_language(ASM)
   set(CORO_BACKEND_SOURCES ${PROJECT_SOURCE_DIR}/src/context_asm.c
     ${PROJECT_SOURCE_DIR}/src/switch_${CORO_ASM_ARCH}.S)

@@ -31,7 +31,7 @@
 /* Kept though nothing refers to it (debugger.h's descriptors, read only by a
  * debugger): `used` through link-time optimisation, `retain` through the
  * linker's --gc-sections. */
-#if defined(__has_attribute)
+#if defined(__has_attribute) && !defined(_WIN32) /* an ELF attribute */
 #if __has_attribute(retain)
 #define CORO_KEEP __attribute__((used, retain))
 #endif

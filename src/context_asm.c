@@ -8,6 +8,10 @@
 #include "branch_protection.h"
 #include "compiler.h"
 #include "debugger.h"
+#if defined(_WIN64)
+#include "pages.h"
+#include "pool.h"
+#endif
 #include "sanitizer.h"
 #include "switch_frame.h"
 #include "unwind_root.h"
@@ -122,7 +126,11 @@ static void lay_first_frame(char *frame, struct coro__context *ctx)
 {
 #if defined(__x86_64__)
     uint32_t mxcsr = 0x1f80;
+#if defined(_WIN64)
+    uint16_t x87_cw = 0x027f; /* Windows starts a thread at double precision */
+#else
     uint16_t x87_cw = 0x037f;
+#endif
 
     memcpy(frame + CORO__FRAME_MXCSR, &mxcsr, sizeof mxcsr);
     memcpy(frame + CORO__FRAME_X87_CW, &x87_cw, sizeof x87_cw);
@@ -164,6 +172,23 @@ CORO_KEEP const struct coro__debug_context coro__debug_context = {
     .stub_return = -1,
 };
 
+#if defined(_WIN64)
+/* The thread information block's view of the stack [lo, top), for the
+ * switch to install when the coroutine runs: committed down to lo, a
+ * guard below it, and the rest of the guard reserved for the system to
+ * commit when the guard is hit, where it raises a stack overflow, for the
+ * handler to run in (pages_win32.c lays stacks out so). */
+static void lay_stack_fields(char *frame, void *lo, uintptr_t top)
+{
+    size_t guard = coro__stack_guard_size();
+
+    put_word(frame, CORO__FRAME_TEB_DEALLOCATION_STACK, (uint64_t)(uintptr_t)lo - guard);
+    put_word(frame, CORO__FRAME_TEB_STACK_LIMIT, (uint64_t)(uintptr_t)lo);
+    put_word(frame, CORO__FRAME_TEB_STACK_BASE, (uint64_t)top);
+    put_word(frame, CORO__FRAME_TEB_GUARANTEED, coro__pages_stack_guarantee(guard));
+}
+#endif
+
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
                        void (*entry)(void *, void *), void *arg)
 {
@@ -172,6 +197,9 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
 
     memset(frame, 0, CORO__FRAME_SIZE + CORO__FRAME_TOP_GAP);
     lay_first_frame(frame, ctx);
+#if defined(_WIN64)
+    lay_stack_fields(frame, stack_lo, top);
+#endif
     ctx->self = frame + CORO__FRAME_LINK;
     ctx->resumer = TERMINAL_RECORD;
     ctx->resumed_at = coro__asm_switch_resumed;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "overflow_message.h"
 #include "stack.h"
 
 static const int watched_signals[] = {SIGSEGV, SIGBUS};
@@ -22,27 +23,6 @@ static size_t guard_size; /* below each stack; the handler cannot ask */
 static struct sigaction previous[WATCHED_COUNT];
 /* Stored by every first create, with the same value: atomic, not racy. */
 static _Atomic(coro__overflow_running_fn *) running_stack;
-
-/* Appends text to buf at *len; async-signal-safe, unlike snprintf. */
-static void append(char *buf, size_t cap, size_t *len, const char *text)
-{
-    while (*text != '\0' && *len + 1 < cap)
-        buf[(*len)++] = *text++;
-    buf[*len] = '\0';
-}
-
-static void append_number(char *buf, size_t cap, size_t *len, uintmax_t value, unsigned base)
-{
-    char digits[sizeof(uintmax_t) * 8 + 1];
-    size_t n = sizeof digits - 1;
-
-    digits[n] = '\0';
-    do {
-        digits[--n] = "0123456789abcdef"[value % base];
-        value /= base;
-    } while (value != 0);
-    append(buf, cap, len, digits + n);
-}
 
 static size_t watched_index(int sig)
 {
@@ -69,13 +49,8 @@ static void on_fault(int sig, siginfo_t *info, void *ucontext)
 
         if (fault < lo && fault >= lo - guard) {
             char message[160];
-            size_t len = 0;
+            size_t len = coro__overflow_message(message, sizeof message, co, stack->size);
 
-            append(message, sizeof message, &len, "libcoro: stack overflow in coroutine 0x");
-            append_number(message, sizeof message, &len, (uintptr_t)co, 16);
-            append(message, sizeof message, &len, " (stack ");
-            append_number(message, sizeof message, &len, stack->size, 10);
-            append(message, sizeof message, &len, " bytes)\n");
             (void)!write(STDERR_FILENO, message, len);
             abort();
         }

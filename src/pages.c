@@ -163,7 +163,7 @@ static bool guard_holds(char *guard)
 static enum coro__guard_kind probe_guard_kind(void)
 {
     size_t page = coro__page_size();
-    enum coro__guard_kind kind = CORO__GUARDS_MPROTECT;
+    enum coro__guard_kind kind = CORO__GUARDS_PER_STACK;
     char *probe;
 
     if (coro__test_forces_mprotect_guards())
@@ -215,9 +215,10 @@ int coro__pages_install_guard_regions(char *first, size_t guard_bytes, size_t st
     return error == 0 ? 0 : ENOMEM;
 }
 
-int coro__pages_protect(void *at, size_t bytes)
+int coro__pages_guard_stack(void *at, size_t guard_bytes, size_t stack_bytes)
 {
-    if (coro__fault_injected() || mprotect(at, bytes, PROT_NONE) != 0)
+    (void)stack_bytes; /* ready as mapped */
+    if (coro__fault_injected() || mprotect(at, guard_bytes, PROT_NONE) != 0)
         return ENOMEM;
     return 0;
 }

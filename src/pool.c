@@ -26,12 +26,12 @@
 #include "debugger.h"
 #include "invariant.h"
 #include "list.h"
+#include "lock.h"
 #include "pages.h"
 #include "sanitizer.h"
 #include "test_hooks.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -64,14 +64,14 @@ _Static_assert(offsetof(struct coro__slab, mapped) == 0,
                "debuggers take a link of pool.mapped for its slab");
 
 static struct {
-    pthread_mutex_t lock;
+    coro__lock_t lock;
     struct coro__list classes;
     struct coro__list mapped; /* every slab, for debuggers (debugger.h) */
     size_t slots_out;   /* not free in their slab: in use or cached */
     size_t slabs;       /* mapped */
     size_t class_count; /* sizes known: with a slab, or being given one */
     size_t spare_bytes;
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} pool = {.lock = CORO__LOCK_INIT};
 
 CORO_KEEP const struct coro__debug_stacks coro__debug_stacks = {
     .slabs = (const void *const *)&pool.mapped.first,
@@ -140,7 +140,7 @@ static struct coro__slab *map_slab(struct size_class *c)
     enum coro__guard_kind guards = coro__pages_guard_kind();
     size_t guard = coro__stack_guard_size();
     unsigned n = c->slot_count;
-    size_t flags = guards == CORO__GUARDS_MPROTECT ? n * sizeof(bool) : 0;
+    size_t flags = guards == CORO__GUARDS_PER_STACK ? n * sizeof(bool) : 0;
     struct coro__slab *slab;
 
     if (guards == CORO__GUARDS_UNKNOWN || c->slot_size > (SIZE_MAX - guard) / n)
@@ -243,7 +243,7 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
 
     if (slab->guarded != NULL && !slab->guarded[index]) {
         /* Fails with ENOMEM at the map limit; the slot stays free. */
-        if (coro__pages_protect(slot, guard) != 0)
+        if (coro__pages_guard_stack(slot, guard, c->usable) != 0)
             return ENOMEM;
         slab->guarded[index] = true;
     }
@@ -267,18 +267,18 @@ static int take_slot(struct coro__slab *slab, struct coro__stack *s)
  */
 void coro__pool_lock_for_fork(void)
 {
-    pthread_mutex_lock(&pool.lock);
+    coro__lock(&pool.lock);
 }
 
 void coro__pool_unlock_in_parent(void)
 {
-    pthread_mutex_unlock(&pool.lock);
+    coro__unlock(&pool.lock);
 }
 
 void coro__pool_unlock_in_child(void)
 {
     /* Its owner was the forking thread, under the parent's thread id. */
-    pthread_mutex_init(&pool.lock, NULL);
+    coro__lock_reset(&pool.lock);
 }
 
 /* A slab of c with a slot free, without mapping one; or NULL. Called
@@ -296,7 +296,7 @@ int coro__pool_take(struct coro__stack *stacks, unsigned *count, size_t usable)
     struct size_class *c;
     unsigned taken = 0;
 
-    pthread_mutex_lock(&pool.lock);
+    coro__lock(&pool.lock);
     c = find_class(usable);
     if (c != NULL) {
         struct coro__slab *slab = slab_with_room(c);
@@ -318,7 +318,7 @@ int coro__pool_take(struct coro__stack *stacks, unsigned *count, size_t usable)
             forget_class(c); /* nothing of a failed create stays */
         }
     }
-    pthread_mutex_unlock(&pool.lock);
+    coro__unlock(&pool.lock);
     if (unwanted != NULL)
         unmap_slab(unwanted);
     if (taken == 0)
@@ -343,7 +343,7 @@ void coro__pool_give_back(const struct coro__stack *stacks, size_t count)
         coro__valgrind_stack_deregister(stacks[i].valgrind_id);
         coro__valgrind_unused(stacks[i].lo, stacks[i].size);
     }
-    pthread_mutex_lock(&pool.lock);
+    coro__lock(&pool.lock);
     for (size_t i = 0; i < count; i++) {
         struct coro__slab *slab = stacks[i].slab;
         size_t offset = (size_t)((char *)stacks[i].lo - slab->base);
@@ -360,7 +360,7 @@ void coro__pool_give_back(const struct coro__stack *stacks, size_t count)
             emptied[emptied_count++] = slab;
         }
     }
-    pthread_mutex_unlock(&pool.lock);
+    coro__unlock(&pool.lock);
     for (size_t i = 0; i < emptied_count; i++)
         unmap_slab(emptied[i]);
 }
@@ -370,7 +370,7 @@ bool coro__pool_unmap_spares(void)
     struct coro__list spares = {NULL};
     bool any = false;
 
-    pthread_mutex_lock(&pool.lock);
+    coro__lock(&pool.lock);
     for (struct coro__link *l = pool.classes.first, *next; l != NULL; l = next) {
         struct size_class *c = CORO__ITEM(l, struct size_class, link);
         struct coro__slab *slab = c->spare;
@@ -382,7 +382,7 @@ bool coro__pool_unmap_spares(void)
         forget_slab(slab);
         coro__list_push(&spares, &slab->filed); /* off every other list now */
     }
-    pthread_mutex_unlock(&pool.lock);
+    coro__unlock(&pool.lock);
     while (!coro__list_empty(&spares)) {
         struct coro__slab *slab = CORO__ITEM(spares.first, struct coro__slab, filed);
 
@@ -395,11 +395,11 @@ bool coro__pool_unmap_spares(void)
 
 void coro__pool_counts(size_t *out_of_slabs, size_t *slabs, size_t *classes)
 {
-    pthread_mutex_lock(&pool.lock);
+    coro__lock(&pool.lock);
     *out_of_slabs = pool.slots_out;
     *slabs = pool.slabs;
     *classes = pool.class_count;
-    pthread_mutex_unlock(&pool.lock);
+    coro__unlock(&pool.lock);
 }
 
 bool coro__pool_guard_regions(void)

@@ -23,7 +23,49 @@
 #ifndef CORO_SWITCH_FRAME_H
 #define CORO_SWITCH_FRAME_H
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(_WIN64)
+/* The Microsoft x64 convention (switch_x86_64_win64.S): the call's return
+ * address, then pushes of rbp rbx rdi rsi r12 r13 r14 r15, then xmm6 to
+ * xmm15, the floating-point control state, and the thread information
+ * block's stack fields for the side (its stack's top, lowest committed
+ * byte, lowest reserved byte and the room guaranteed to a stack overflow's
+ * handler), which Windows reads to grow a stack, to check frames while it
+ * unwinds and to raise a stack overflow. */
+#define CORO__FRAME_XMM6 0 /* xmm6 to xmm15, 16 bytes each */
+#define CORO__FRAME_MXCSR 160 /* 4 bytes */
+#define CORO__FRAME_X87_CW 164 /* 2 bytes */
+#define CORO__FRAME_TEB_DEALLOCATION_STACK 168
+#define CORO__FRAME_TEB_STACK_LIMIT 176
+#define CORO__FRAME_TEB_STACK_BASE 184
+#define CORO__FRAME_TEB_GUARANTEED 192 /* 4 bytes, in 8 */
+#define CORO__FRAME_R15 200
+#define CORO__FRAME_R14 208
+#define CORO__FRAME_R13 216
+#define CORO__FRAME_R12 224
+#define CORO__FRAME_RSI 232
+#define CORO__FRAME_RDI 240
+#define CORO__FRAME_RBX 248
+#define CORO__FRAME_RBP 256
+#define CORO__FRAME_PC 264 /* the return address, jumped to */
+#define CORO__FRAME_SIZE 272
+#define CORO__FRAME_SAVED_BELOW_PUSHES 200 /* bytes below the pushes */
+#define CORO__FRAME_FP_STATE CORO__FRAME_MXCSR
+#define CORO__FRAME_FP_STATE_BYTES 8
+#define CORO__FRAME_START_ARG CORO__FRAME_R12
+#define CORO__FRAME_START_FN CORO__FRAME_R13
+#define CORO__FRAME_LINK CORO__FRAME_RBP
+#define CORO__FRAME_FP CORO__FRAME_RBP
+#define CORO__RECORD_TO_FP 0
+/* coro__asm_start runs with rsp 16-byte aligned after the return address
+ * is popped, and gives what it calls the 32 bytes of shadow space the
+ * convention wants above the return address, within the gap. */
+#define CORO__FRAME_TOP_GAP 48
+/* Where the thread information block (at gs:0) keeps the fields above. */
+#define CORO__TEB_STACK_BASE 0x08
+#define CORO__TEB_STACK_LIMIT 0x10
+#define CORO__TEB_DEALLOCATION_STACK 0x1478
+#define CORO__TEB_GUARANTEED_STACK_BYTES 0x1748
+#elif defined(__x86_64__)
 /* The call's return address, then pushes of rbp rbx r12 r13 r14 r15, then 8
  * bytes of floating-point control state. */
 #define CORO__FRAME_MXCSR 0  /* 4 bytes */

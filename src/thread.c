@@ -6,11 +6,15 @@
 
 #include "thread.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdalign.h>
 #include <stdlib.h>
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
+#endif
 
 #include "context.h"
 #include "test_hooks.h"
@@ -22,14 +26,23 @@ _Thread_local struct coro__thread coro__this_thread CORO_TLS_MODEL;
  * block. */
 _Static_assert(sizeof(struct coro__thread) <= 32, "static TLS stays at 32 bytes or below");
 
+#if defined(_WIN32)
+/* No alternate stack: the system commits room on the overflowing stack for
+ * the handler (pages.h). Thread exit runs a fiber-local storage callback,
+ * for threads of CreateThread() and of every library alike. */
+static INIT_ONCE setup_once = INIT_ONCE_STATIC_INIT;
+static DWORD exit_key = FLS_OUT_OF_INDEXES;
+#else
 /* Big enough for the overflow handler; SIGSTKSZ is no longer a constant in
  * glibc. */
 #define ALT_STACK_SIZE (64u * 1024u)
 
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
+#endif
 static bool exit_key_ready;
 
+#if !defined(_WIN32)
 static void give_back_alt_stack(struct coro__thread *t)
 {
     stack_t disable = {.ss_flags = SS_DISABLE};
@@ -41,6 +54,7 @@ static void give_back_alt_stack(struct coro__thread *t)
     munmap(t->alt_stack, ALT_STACK_SIZE);
     t->alt_stack = NULL;
 }
+#endif
 
 /* The key's destructor: arg is the exiting thread's record, whose static
  * TLS is still there while destructors run. */
@@ -53,10 +67,46 @@ static void at_thread_exit(void *arg)
         free(t->block);
         t->block = NULL;
     }
+#if !defined(_WIN32)
     if (t->alt_stack != NULL)
         give_back_alt_stack(t);
+#endif
 }
 
+#if defined(_WIN32)
+static void NTAPI at_fiber_storage_exit(void *arg)
+{
+    at_thread_exit(arg);
+}
+
+/* The callback points into this module: a DLL of libcoro stays loaded, as
+ * FreeLibrary() cannot take the callback back from every thread. */
+static BOOL CALLBACK setup_windows(INIT_ONCE *once, void *parameter, void **context)
+{
+    HMODULE self;
+
+    (void)once;
+    (void)parameter;
+    (void)context;
+    exit_key = FlsAlloc(at_fiber_storage_exit);
+    exit_key_ready = exit_key != FLS_OUT_OF_INDEXES;
+    if (exit_key_ready)
+        exit_key_ready = GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                                GET_MODULE_HANDLE_EX_FLAG_PIN,
+                                            (LPCWSTR)(void *)&exit_key, &self) != 0;
+    return TRUE;
+}
+
+static void setup_once_here(void)
+{
+    InitOnceExecuteOnce(&setup_once, setup_windows, NULL, NULL);
+}
+
+static bool set_exit_key(struct coro__thread *t)
+{
+    return FlsGetValue(exit_key) != NULL || FlsSetValue(exit_key, t);
+}
+#else
 static void setup(void)
 {
     exit_key_ready = pthread_key_create(&exit_key, at_thread_exit) == 0;
@@ -66,22 +116,31 @@ static void setup(void)
                          coro__pool_unlock_in_child);
 }
 
+static void setup_once_here(void)
+{
+    pthread_once(&setup_once, setup);
+}
+
+static bool set_exit_key(struct coro__thread *t)
+{
+    return pthread_getspecific(exit_key) != NULL || pthread_setspecific(exit_key, t) == 0;
+}
+#endif
+
 /* At load, where the compiler can: the setup is then done before any
  * thread of the program can be halfway through it when another forks
  * (glibc's pthread_once() survives that; TSan's does not, and the child
  * waits for it forever). Else on first use, through the same once. */
 static CORO_AT_LOAD void setup_at_load(void)
 {
-    pthread_once(&setup_once, setup);
+    setup_once_here();
 }
 
 /* Has at_thread_exit() called for this thread; false if it cannot be. */
 static bool call_at_exit(struct coro__thread *t)
 {
-    pthread_once(&setup_once, setup);
-    if (!exit_key_ready)
-        return false;
-    return pthread_getspecific(exit_key) != NULL || pthread_setspecific(exit_key, t) == 0;
+    setup_once_here();
+    return exit_key_ready && set_exit_key(t);
 }
 
 CORO_NOINLINE struct coro *coro__thread_running(void)
@@ -92,6 +151,10 @@ CORO_NOINLINE struct coro *coro__thread_running(void)
 CORO_NOINLINE void coro__thread_prepare(bool with_alt_stack)
 {
     struct coro__thread *t = &coro__this_thread;
+#if defined(_WIN32)
+    (void)with_alt_stack; /* not needed (see above) */
+    t->ready = true;
+#else
     stack_t current, alt;
 
     t->ready = true;
@@ -110,6 +173,7 @@ CORO_NOINLINE void coro__thread_prepare(bool with_alt_stack)
         return;
     }
     t->alt_stack = alt.ss_sp;
+#endif
 }
 
 CORO_NOINLINE struct coro__thread_block *coro__thread_block(void)

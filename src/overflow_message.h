@@ -1,0 +1,49 @@
+/*
+ * The words of a stack overflow report, shared by the handlers of each
+ * system (overflow.c, overflow_win32.c): built without snprintf, which is
+ * not async-signal-safe and wants more stack than a handler has.
+ */
+#ifndef CORO_OVERFLOW_MESSAGE_H
+#define CORO_OVERFLOW_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Appends text to buf at *len. */
+static inline void coro__overflow_append(char *buf, size_t cap, size_t *len, const char *text)
+{
+    while (*text != '\0' && *len + 1 < cap)
+        buf[(*len)++] = *text++;
+    buf[*len] = '\0';
+}
+
+static inline void coro__overflow_append_number(char *buf, size_t cap, size_t *len,
+                                                uintmax_t value, unsigned base)
+{
+    char digits[sizeof(uintmax_t) * 8 + 1];
+    size_t n = sizeof digits - 1;
+
+    digits[n] = '\0';
+    do {
+        digits[--n] = "0123456789abcdef"[value % base];
+        value /= base;
+    } while (value != 0);
+    coro__overflow_append(buf, cap, len, digits + n);
+}
+
+/* "libcoro: stack overflow in coroutine 0x... (stack N bytes)\n" in buf;
+ * returns its length. */
+static inline size_t coro__overflow_message(char *buf, size_t cap, const void *co,
+                                            size_t stack_bytes)
+{
+    size_t len = 0;
+
+    coro__overflow_append(buf, cap, &len, "libcoro: stack overflow in coroutine 0x");
+    coro__overflow_append_number(buf, cap, &len, (uintptr_t)co, 16);
+    coro__overflow_append(buf, cap, &len, " (stack ");
+    coro__overflow_append_number(buf, cap, &len, stack_bytes, 10);
+    coro__overflow_append(buf, cap, &len, " bytes)\n");
+    return len;
+}
+
+#endif /* CORO_OVERFLOW_MESSAGE_H */

@@ -1,0 +1,97 @@
+/*
+ * Stack memory's system calls on Windows (pages.h): slabs are reserved
+ * address space; a stack is committed, with the guard below it laid out as
+ * Windows lays out a thread's stack, when its slot is first taken.
+ */
+#include "pages.h"
+#include "test_hooks.h"
+
+#include <errno.h>
+#include <windows.h>
+
+atomic_size_t coro__page_size_known;
+
+size_t coro__page_size_read(void)
+{
+    SYSTEM_INFO info;
+    size_t size;
+
+    GetSystemInfo(&info);
+    size = info.dwPageSize != 0 ? info.dwPageSize : 4096u;
+    atomic_store_explicit(&coro__page_size_known, size, memory_order_relaxed);
+    return size;
+}
+
+void *coro__pages_map(size_t bytes)
+{
+    if (coro__fault_injected())
+        return NULL;
+    return VirtualAlloc(NULL, bytes, MEM_RESERVE, PAGE_READWRITE);
+}
+
+void coro__pages_unmap(void *at, size_t bytes)
+{
+    (void)bytes; /* a reservation is released whole */
+    VirtualFree(at, 0, MEM_RELEASE);
+}
+
+/* MEM_RESET: the pages stay committed, and the system may take them back
+ * without writing them out. */
+void coro__pages_drop(const struct coro__pages_range *ranges, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        (void)VirtualAlloc(ranges[i].at, ranges[i].bytes, MEM_RESET, PAGE_READWRITE);
+}
+
+/* Committed pages become resident at their first touch, which costs what
+ * making them resident ahead would: nothing to do. */
+void coro__pages_populate(const struct coro__pages_range *ranges, size_t count)
+{
+    (void)ranges;
+    (void)count;
+}
+
+enum coro__guard_kind coro__pages_guard_kind(void)
+{
+    return CORO__GUARDS_PER_STACK;
+}
+
+int coro__pages_install_guard_regions(char *first, size_t guard_bytes, size_t stride,
+                                      unsigned count)
+{
+    (void)first;
+    (void)guard_bytes;
+    (void)stride;
+    (void)count;
+    return ENOMEM; /* no guard regions here (pages.h) */
+}
+
+size_t coro__pages_stack_guarantee(size_t guard_bytes)
+{
+    return guard_bytes - coro__page_size();
+}
+
+/*
+ * [at, at + guard_bytes): reserved, but for its top page, a guard page
+ * (PAGE_GUARD), which the system turns into a stack overflow (pages.h).
+ * Above it the stack, committed: only the pages touched become resident,
+ * and the thread information block's stack limit stays the stack's lowest
+ * byte however deep the coroutine goes. Uncommitted memory would have to
+ * grow, and a stack reused from the cache would start with a limit that is
+ * not where its guard is.
+ */
+int coro__pages_guard_stack(void *at, size_t guard_bytes, size_t stack_bytes)
+{
+    size_t page = coro__page_size();
+    char *guard_page = (char *)at + guard_bytes - page;
+
+    if (coro__fault_injected())
+        return ENOMEM;
+    if (VirtualAlloc(guard_page + page, stack_bytes, MEM_COMMIT, PAGE_READWRITE) == NULL)
+        return ENOMEM;
+    if (VirtualAlloc(guard_page, page, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD) == NULL) {
+        VirtualFree(guard_page + page, stack_bytes, MEM_DECOMMIT);
+        return ENOMEM;
+    }
+    return 0;
+}

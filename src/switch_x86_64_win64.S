@@ -1,0 +1,137 @@
+/*
+ * The Microsoft x64 context switch for the asm backend on Windows.
+ *
+ * void *coro__asm_switch(void **save, void *to, void *(*fn)(void *),
+ *                        void *value)
+ *   As switch_x86_64.S does for System V, with what this convention calls
+ *   nonvolatile: rbx, rbp, rdi, rsi, r12-r15, xmm6-xmm15, MXCSR and the x87
+ *   control word; and with the thread information block's stack fields,
+ *   which belong to the stack that runs: Windows grows a stack, checks the
+ *   frames it unwinds and raises a stack overflow by them. The frame is
+ *   switch_frame.h's; context_asm.c lays out a context's first one.
+ *   Arguments come in rcx, rdx, r8 and r9. A call to fn gets the 32 bytes
+ *   of shadow space the convention gives every callee.
+ *
+ * No unwind data: these functions are leaves to Windows' unwinder, which
+ * stops at a coroutine's root (C++ exceptions do not cross the switch on
+ * Windows: see the README's platform table).
+ */
+#include "switch_frame.h"
+
+.if CORO__FRAME_SIZE != CORO__FRAME_PC + 8 || CORO__FRAME_RBP != CORO__FRAME_PC - 8 || CORO__FRAME_RBX != CORO__FRAME_RBP - 8 || CORO__FRAME_RDI != CORO__FRAME_RBX - 8 || CORO__FRAME_RSI != CORO__FRAME_RDI - 8 || CORO__FRAME_R12 != CORO__FRAME_RSI - 8 || CORO__FRAME_R13 != CORO__FRAME_R12 - 8 || CORO__FRAME_R14 != CORO__FRAME_R13 - 8 || CORO__FRAME_R15 != CORO__FRAME_R14 - 8 || CORO__FRAME_R15 != CORO__FRAME_SAVED_BELOW_PUSHES || CORO__FRAME_XMM6 != 0 || CORO__FRAME_SAVED_BELOW_PUSHES % 16 != 8
+    .error "the pushes of coro__asm_switch do not make switch_frame.h's frame"
+.endif
+
+    .text
+    .globl coro__asm_switch
+    .def coro__asm_switch; .scl 2; .type 32; .endef
+    .p2align 6 /* a cache line of its own: see CORO_HOT_ENTRY */
+coro__asm_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %rdi
+    pushq %rsi
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $CORO__FRAME_SAVED_BELOW_PUSHES, %rsp
+    /* rsp is 16-byte aligned here: the call left it at 8 mod 16. */
+    movaps %xmm6, CORO__FRAME_XMM6 + 0(%rsp)
+    movaps %xmm7, CORO__FRAME_XMM6 + 16(%rsp)
+    movaps %xmm8, CORO__FRAME_XMM6 + 32(%rsp)
+    movaps %xmm9, CORO__FRAME_XMM6 + 48(%rsp)
+    movaps %xmm10, CORO__FRAME_XMM6 + 64(%rsp)
+    movaps %xmm11, CORO__FRAME_XMM6 + 80(%rsp)
+    movaps %xmm12, CORO__FRAME_XMM6 + 96(%rsp)
+    movaps %xmm13, CORO__FRAME_XMM6 + 112(%rsp)
+    movaps %xmm14, CORO__FRAME_XMM6 + 128(%rsp)
+    movaps %xmm15, CORO__FRAME_XMM6 + 144(%rsp)
+    stmxcsr CORO__FRAME_MXCSR(%rsp)
+    fnstcw CORO__FRAME_X87_CW(%rsp)
+    movq %gs:CORO__TEB_DEALLOCATION_STACK, %rax
+    movq %rax, CORO__FRAME_TEB_DEALLOCATION_STACK(%rsp)
+    movq %gs:CORO__TEB_STACK_LIMIT, %rax
+    movq %rax, CORO__FRAME_TEB_STACK_LIMIT(%rsp)
+    movq %gs:CORO__TEB_STACK_BASE, %rax
+    movq %rax, CORO__FRAME_TEB_STACK_BASE(%rsp)
+    movl %gs:CORO__TEB_GUARANTEED_STACK_BYTES, %eax
+    movq %rax, CORO__FRAME_TEB_GUARANTEED(%rsp)
+    leaq CORO__FRAME_LINK(%rsp), %rax
+    movq %rax, (%rcx)
+    leaq -CORO__FRAME_LINK(%rdx), %rsp
+.Lrestore:
+    movaps CORO__FRAME_XMM6 + 0(%rsp), %xmm6
+    movaps CORO__FRAME_XMM6 + 16(%rsp), %xmm7
+    movaps CORO__FRAME_XMM6 + 32(%rsp), %xmm8
+    movaps CORO__FRAME_XMM6 + 48(%rsp), %xmm9
+    movaps CORO__FRAME_XMM6 + 64(%rsp), %xmm10
+    movaps CORO__FRAME_XMM6 + 80(%rsp), %xmm11
+    movaps CORO__FRAME_XMM6 + 96(%rsp), %xmm12
+    movaps CORO__FRAME_XMM6 + 112(%rsp), %xmm13
+    movaps CORO__FRAME_XMM6 + 128(%rsp), %xmm14
+    movaps CORO__FRAME_XMM6 + 144(%rsp), %xmm15
+    ldmxcsr CORO__FRAME_MXCSR(%rsp)
+    fldcw CORO__FRAME_X87_CW(%rsp)
+    movq CORO__FRAME_TEB_DEALLOCATION_STACK(%rsp), %rax
+    movq %rax, %gs:CORO__TEB_DEALLOCATION_STACK
+    movq CORO__FRAME_TEB_STACK_LIMIT(%rsp), %rax
+    movq %rax, %gs:CORO__TEB_STACK_LIMIT
+    movq CORO__FRAME_TEB_STACK_BASE(%rsp), %rax
+    movq %rax, %gs:CORO__TEB_STACK_BASE
+    movl CORO__FRAME_TEB_GUARANTEED(%rsp), %eax
+    movl %eax, %gs:CORO__TEB_GUARANTEED_STACK_BYTES
+    movq %r9, %rax
+    testq %r8, %r8
+    jnz .Lontop
+.Lpop:
+    addq $CORO__FRAME_SAVED_BELOW_PUSHES, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rsi
+    popq %rdi
+    popq %rbx
+    popq %rbp
+    /* A jump rather than `ret`, as on System V: the return-stack predictor
+     * expects this call's own caller. */
+    popq %rcx
+    jmpq *%rcx
+/* fn(value) below the saved frame, whose address is 16-byte aligned. */
+.Lontop:
+    movq %r9, %rcx
+    subq $32, %rsp
+    callq *%r8
+    addq $32, %rsp
+    jmp .Lpop
+
+/* The return address a coroutine's context gives for its resumer's frame
+ * record (context_asm.c): the resumer waits in this switch. */
+    .globl coro__asm_switch_resumed
+coro__asm_switch_resumed = .Lrestore
+
+/* void coro__asm_jump(void *to, void *(*fn)(void *), void *value): the
+ * second half alone, for a context that is left for good. */
+    .globl coro__asm_jump
+    .def coro__asm_jump; .scl 2; .type 32; .endef
+    .p2align 4
+coro__asm_jump:
+    movq %r8, %r9
+    movq %rdx, %r8
+    leaq -CORO__FRAME_LINK(%rcx), %rsp
+    jmp .Lrestore
+
+/*
+ * Where a new context's first switch lands, with rsp 16-byte aligned and
+ * the shadow space above it (switch_frame.h): calls r13(r12, NULL), which
+ * never returns.
+ */
+    .globl coro__asm_start
+    .def coro__asm_start; .scl 2; .type 32; .endef
+    .p2align 4
+coro__asm_start:
+    movq %r12, %rcx
+    xorl %edx, %edx
+    callq *%r13
+    ud2
