@@ -104,8 +104,19 @@
 #include <stddef.h>
 
 /* The library is built with hidden visibility; only what is marked here is
- * exported from the shared library. */
-#if defined(__GNUC__) && __GNUC__ >= 4
+ * exported from the shared library. On Windows a program that uses the DLL
+ * imports each function; one linked with the static library is compiled
+ * with CORO_STATIC defined (the CMake package and pkg-config's --static
+ * flags say so), and the DLL's own build with CORO_BUILDING_DLL. */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#if defined(CORO_STATIC)
+#define CORO_API
+#elif defined(CORO_BUILDING_DLL)
+#define CORO_API __declspec(dllexport)
+#else
+#define CORO_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
 #define CORO_API __attribute__((visibility("default")))
 #else
 #define CORO_API
