@@ -121,17 +121,25 @@ __attribute__((constructor)) static void sign_terminal_frame(void)
  * state as a new thread starts it, all exceptions masked and round to
  * nearest (on x86-64 the ABI's MXCSR 0x1f80 and x87 control word 0x037f,
  * extended precision; on AArch64 FPCR 0; on RISC-V frm 0, which has no
- * traps to mask). */
+ * traps to mask). On Windows, the creating thread's (below). */
 static void lay_first_frame(char *frame, struct coro__context *ctx)
 {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(_WIN64)
+    /* The creating thread's, its status flags left out: on Windows each C
+     * runtime sets its own x87 precision when it starts (mingw-w64's
+     * extended, Microsoft's double), and a coroutine that ran at another
+     * would make every switch change it, which is slow (about 180 ns a
+     * round trip under wine). */
+    uint32_t mxcsr;
+    uint16_t x87_cw;
+
+    __asm__("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(x87_cw));
+    mxcsr &= ~(uint32_t)0x3f;
+#elif defined(__x86_64__)
     uint32_t mxcsr = 0x1f80;
-#if defined(_WIN64)
-    uint16_t x87_cw = 0x027f; /* Windows starts a thread at double precision */
-#else
     uint16_t x87_cw = 0x037f;
 #endif
-
+#if defined(__x86_64__)
     memcpy(frame + CORO__FRAME_MXCSR, &mxcsr, sizeof mxcsr);
     memcpy(frame + CORO__FRAME_X87_CW, &x87_cw, sizeof x87_cw);
 #endif

@@ -171,6 +171,49 @@ static void test_windows_nonvolatile_vector_registers_survive(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
+static uint16_t x87_control_word(void)
+{
+    uint16_t word;
+
+    __asm__ volatile("fnstcw %0" : "=m"(word));
+    return word;
+}
+
+static void set_x87_control_word(uint16_t word)
+{
+    __asm__ volatile("fldcw %0" : : "m"(word));
+}
+
+static void *report_x87_control_word(coro_t *co, void *arg)
+{
+    (void)co;
+    (void)arg;
+    return INT_TO_PTR(x87_control_word());
+}
+
+/* A coroutine starts with its creator's x87 control word (each C runtime
+ * sets its own precision), whatever the thread that first resumes it has
+ * by then. */
+static void test_windows_x87_control_word_is_the_creators(void **state)
+{
+    uint16_t before = x87_control_word();
+    uint16_t words[] = {0x027f, 0x037f}; /* double and extended precision */
+    (void)state;
+
+    for (int i = 0; i < 2; i++) {
+        coro_t *co;
+
+        set_x87_control_word(words[i]);
+        co = coro_create(report_x87_control_word, NULL, 0);
+        assert_non_null(co);
+        set_x87_control_word(words[1 - i]);
+        assert_int_equal(PTR_TO_INT(coro_next(co)), words[i]);
+        assert_int_equal(x87_control_word(), words[1 - i]);
+        assert_int_equal(coro_destroy(co), 0);
+    }
+    set_x87_control_word(before);
+}
+
 /* Calls itself with a page of locals each time, depth times: far more
  * than a stack holds. */
 static TEST_NOINLINE int recurse(volatile char *up, int depth)
@@ -340,6 +383,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_windows_stack_fields_follow_the_coroutine),
         cmocka_unit_test(test_windows_nonvolatile_vector_registers_survive),
+        cmocka_unit_test(test_windows_x87_control_word_is_the_creators),
         cmocka_unit_test(test_windows_overflow_is_named),
         cmocka_unit_test(test_windows_thread_exit_gives_back_its_stacks),
         cmocka_unit_test(test_windows_coroutine_moves_between_threads),
