@@ -23,7 +23,8 @@ int main(void)
 }]] CORO_HAVE_UCONTEXT)
 
 # The asm switch: src/switch_<arch>.S, for ELF targets with the System V
-# (x86-64), AAPCS64 or RISC-V LP64D calling convention.
+# (x86-64), AAPCS64 or RISC-V LP64D calling convention, and for x86-64
+# Windows (the Microsoft x64 convention).
 string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" coro_processor)
 set(CORO_ASM_ARCH "")
 if(WIN32)
@@ -57,7 +58,8 @@ if(CORO_BACKEND STREQUAL "auto")
   else()
     message(FATAL_ERROR "libcoro has no backend for this platform: the C library has no "
       "makecontext/swapcontext (CORO_BACKEND=ucontext), and CORO_BACKEND=asm supports x86-64, "
-      "AArch64 and RISC-V 64 ELF targets, not '${CMAKE_SYSTEM_PROCESSOR}' on ${CMAKE_SYSTEM_NAME}")
+      "AArch64 and RISC-V 64 ELF targets and x86-64 Windows, not '${CMAKE_SYSTEM_PROCESSOR}' on "
+      "${CMAKE_SYSTEM_NAME}")
   endif()
   message(STATUS "libcoro backend: ${CORO_BACKEND_NAME} (CORO_BACKEND=auto)")
 elseif(CORO_BACKEND STREQUAL "ucontext")
@@ -69,7 +71,7 @@ elseif(CORO_BACKEND STREQUAL "ucontext")
 elseif(CORO_BACKEND STREQUAL "asm")
   if(NOT CORO_ASM_ARCH)
     message(FATAL_ERROR "CORO_BACKEND=asm supports x86-64, AArch64 and RISC-V 64 ELF targets "
-      "(System V, AAPCS64 and LP64D calling conventions, e.g. Linux), not "
+      "(System V, AAPCS64 and LP64D calling conventions, e.g. Linux) and x86-64 Windows, not "
       "'${CMAKE_SYSTEM_PROCESSOR}' on ${CMAKE_SYSTEM_NAME}; use CORO_BACKEND=ucontext or auto")
   endif()
   set(CORO_BACKEND_NAME asm)
