@@ -147,7 +147,9 @@ static void lay_first_frame(char *frame, struct coro__context *ctx)
     put_word(frame, CORO__FRAME_START_FN, (uint64_t)(uintptr_t)start);
     put_word(frame, CORO__FRAME_PC, return_address(frame, (uintptr_t)coro__asm_start));
     put_word(frame, CORO__FRAME_FP, (uint64_t)(uintptr_t)ctx + CORO__RECORD_TO_FP);
+#if !defined(_WIN64) /* there the word stays 0: see switch_x86_64_win64.S */
     put_word(frame, CORO__FRAME_SIZE, (uint64_t)(uintptr_t)ctx); /* the gap's lowest word */
+#endif
 }
 
 /* For debuggers (debugger.h): a switched-out side's registers are in the

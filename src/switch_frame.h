@@ -57,9 +57,9 @@
 #define CORO__FRAME_FP CORO__FRAME_RBP
 #define CORO__RECORD_TO_FP 0
 /* coro__asm_start runs with rsp 16-byte aligned after the return address
- * is popped, and gives what it calls the 32 bytes of shadow space the
- * convention wants above the return address, within the gap. */
-#define CORO__FRAME_TOP_GAP 48
+ * is popped, at the gap, whose lowest word (0) the unwinder takes for its
+ * return address; it gives what it calls the shadow space below. */
+#define CORO__FRAME_TOP_GAP 16
 /* Where the thread information block (at gs:0) keeps the fields above. */
 #define CORO__TEB_STACK_BASE 0x08
 #define CORO__TEB_STACK_LIMIT 0x10

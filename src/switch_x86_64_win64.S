@@ -12,9 +12,10 @@
  *   Arguments come in rcx, rdx, r8 and r9. A call to fn gets the 32 bytes
  *   of shadow space the convention gives every callee.
  *
- * No unwind data: these functions are leaves to Windows' unwinder, which
- * stops at a coroutine's root (C++ exceptions do not cross the switch on
- * Windows: see the README's platform table).
+ * Unwind data for coro__asm_start only, the coroutine's root: Windows'
+ * unwinder finds its caller's return address 0 there, and a backtrace or
+ * an exception's search ends at the root (C++ exceptions do not cross the
+ * switch on Windows: see the README).
  */
 #include "switch_frame.h"
 
@@ -123,15 +124,21 @@ coro__asm_jump:
     jmp .Lrestore
 
 /*
- * Where a new context's first switch lands, with rsp 16-byte aligned and
- * the shadow space above it (switch_frame.h): calls r13(r12, NULL), which
- * never returns.
+ * Where a new context's first switch lands, with rsp 16-byte aligned at the
+ * stack's top gap (switch_frame.h), whose lowest word, 0, is its return
+ * address to the unwinder: calls r13(r12, NULL), which never returns, with
+ * the shadow space below that word.
  */
     .globl coro__asm_start
     .def coro__asm_start; .scl 2; .type 32; .endef
     .p2align 4
 coro__asm_start:
+    .seh_proc coro__asm_start
+    subq $48, %rsp
+    .seh_stackalloc 48
+    .seh_endprologue
     movq %r12, %rcx
     xorl %edx, %edx
     callq *%r13
     ud2
+    .seh_endproc

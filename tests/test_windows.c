@@ -214,6 +214,55 @@ static void test_windows_x87_control_word_is_the_creators(void **state)
     set_x87_control_word(before);
 }
 
+void coro__asm_start(void); /* the coroutine's root (src/switch_x86_64_win64.S) */
+
+static TEST_NOINLINE void *walk_from_depth(int depth, USHORT *count, void **frames)
+{
+    void *result;
+
+    if (depth > 0) {
+        result = walk_from_depth(depth - 1, count, frames);
+    } else {
+        *count = CaptureStackBackTrace(0, 62, frames, NULL);
+        result = NULL;
+    }
+    __asm__ volatile("" ::: "memory"); /* not a tail call */
+    return result;
+}
+
+static void *walk_body(coro_t *co, void *arg)
+{
+    void **frames = arg;
+    USHORT count = 0;
+
+    (void)co;
+    walk_from_depth(5, &count, frames);
+    return INT_TO_PTR(count);
+}
+
+/* Windows' own stack walk from inside a coroutine goes through each frame
+ * of the body to the root, and ends there. */
+static void test_windows_stack_walk_ends_at_the_root(void **state)
+{
+    void *frames[62];
+    coro_t *co = coro_create(walk_body, frames, 0);
+    intptr_t count;
+    uintptr_t root = (uintptr_t)coro__asm_start;
+    (void)state;
+
+    assert_non_null(co);
+    count = PTR_TO_INT(coro_next(co));
+    assert_true(count < 62);
+    /* The root's caller, 0, where the walk ends (wine lists it). */
+    while (count > 0 && frames[count - 1] == NULL)
+        count--;
+    /* walk_from_depth six times, walk_body, the state machine's entry,
+     * the root. */
+    assert_true(count >= 9);
+    assert_true((uintptr_t)frames[count - 1] > root && (uintptr_t)frames[count - 1] < root + 32);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
 /* Calls itself with a page of locals each time, depth times: far more
  * than a stack holds. */
 static TEST_NOINLINE int recurse(volatile char *up, int depth)
@@ -384,6 +433,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_windows_stack_fields_follow_the_coroutine),
         cmocka_unit_test(test_windows_nonvolatile_vector_registers_survive),
         cmocka_unit_test(test_windows_x87_control_word_is_the_creators),
+        cmocka_unit_test(test_windows_stack_walk_ends_at_the_root),
         cmocka_unit_test(test_windows_overflow_is_named),
         cmocka_unit_test(test_windows_thread_exit_gives_back_its_stacks),
         cmocka_unit_test(test_windows_coroutine_moves_between_threads),
