@@ -20,6 +20,9 @@
  *     (a _min figure, where CMake builds no min_switch_<arch>.S)
  *   BENCH name=NAME skipped=no_makecontext_in_this_c_library
  *     (a figure against raw swapcontext, where the C library has none: musl)
+ * On Windows the raw baseline is the system's fibers (SwitchToFiber), the
+ * memory figure's rss is the working set, its vsz the commit charge, and
+ * its pte 0 (not reported there); cpu is PROCESSOR_IDENTIFIER.
  * ratio = libcoro_ns / baseline_ns, fp_ratio = libcoro_ns / fp_ns,
  * chase_ratio = libcoro_ns / chase_ns, create_ratio = create_ns /
  * page_touch_ns (page_touch_ns: the first touch of a fresh page, chase_ns:
@@ -48,14 +51,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
+#if defined(_WIN32)
+#include <windows.h>
+#include <psapi.h>
+#else
+#include <sys/mman.h>
 #include <unistd.h>
+#endif
 #if BENCH_HAVE_UCONTEXT
 #include <ucontext.h>
 #endif
+/* The raw baseline: swapcontext(), or on Windows its fibers. */
+#if BENCH_HAVE_UCONTEXT || defined(_WIN32)
+#define BENCH_HAVE_RAW 1
+#else
+#define BENCH_HAVE_RAW 0
+#endif
 
-#ifndef MADV_GUARD_INSTALL
+#if !defined(_WIN32) && !defined(MADV_GUARD_INSTALL)
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13 on; older kernels say EINVAL */
 #endif
 
@@ -81,6 +95,34 @@ static const char *limit_name(int error)
     return error == 0 ? "none" : error == ENOMEM ? "ENOMEM" : error == EAGAIN ? "EAGAIN" : "error";
 }
 
+#if defined(_WIN32)
+static double now_ns(void)
+{
+    static LARGE_INTEGER frequency;
+    LARGE_INTEGER count;
+
+    if (frequency.QuadPart == 0)
+        QueryPerformanceFrequency(&frequency);
+    QueryPerformanceCounter(&count);
+    return (double)count.QuadPart * 1e9 / (double)frequency.QuadPart;
+}
+
+/* Committed, resident only where touched, as mmap's are. */
+static char *map_stacks(size_t bytes)
+{
+    void *p = VirtualAlloc(NULL, bytes, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+
+    if (p == NULL)
+        die("VirtualAlloc of baseline stacks", ENOMEM);
+    return p;
+}
+
+static void unmap_stacks(char *at, size_t bytes)
+{
+    (void)bytes;
+    VirtualFree(at, 0, MEM_RELEASE);
+}
+#else
 static double now_ns(void)
 {
     struct timespec ts;
@@ -88,6 +130,7 @@ static double now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
+#endif
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -96,6 +139,7 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+#if !defined(_WIN32)
 static char *map_stacks(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -106,6 +150,13 @@ static char *map_stacks(size_t bytes)
     return p;
 }
 
+static void unmap_stacks(char *at, size_t bytes)
+{
+    munmap(at, bytes);
+}
+#endif
+
+#if !defined(_WIN32)
 /* The rest of the first line of path that starts with key, after any ':'
  * and blanks, into buf; "unknown" if there is none. */
 static char *proc_field(const char *path, const char *key, char *buf, size_t cap)
@@ -126,6 +177,7 @@ static char *proc_field(const char *path, const char *key, char *buf, size_t cap
         fclose(f);
     return buf;
 }
+#endif
 
 /* What a figure times: count operations on what ctx holds. */
 struct series {
@@ -135,7 +187,7 @@ struct series {
 
 /* ---- raw: the C library's makecontext/swapcontext, nothing else ---- */
 
-#if BENCH_HAVE_UCONTEXT
+#if BENCH_HAVE_UCONTEXT && !defined(_WIN32)
 
 static ucontext_t raw_main; /* what every raw context swaps back to */
 static ucontext_t *raw_new; /* the one raw_set_grow() enters: raw_body's own */
@@ -186,6 +238,83 @@ static void raw_round_trips(void *raw_set, long count)
             i = 0;
     }
     set->next = i;
+}
+
+static struct raw_set raw_set_open(size_t count, char *stacks)
+{
+    struct raw_set set = {.contexts = calloc(count, sizeof *set.contexts), .mapping = stacks};
+
+    if (set.contexts == NULL)
+        die("calloc of raw contexts", ENOMEM);
+    return set;
+}
+
+/* The contexts wait in their switch forever: nothing runs on their stacks
+ * any more. */
+static void raw_set_close(struct raw_set *set)
+{
+    free(set->contexts);
+}
+#elif defined(_WIN32)
+/* Windows' fibers (SwitchToFiber), which save the floating-point state as
+ * libcoro's switch does (FIBER_FLAG_FLOAT_SWITCH). Each fiber has a stack
+ * of its own, of the same size: the mapping is not theirs. */
+static void *raw_main; /* the thread, as a fiber */
+
+struct raw_set {
+    void **fibers;
+    size_t count, next;
+};
+
+static void WINAPI raw_body(void *arg)
+{
+    (void)arg;
+    for (;;)
+        SwitchToFiber(raw_main);
+}
+
+static void raw_set_grow(struct raw_set *set, size_t count)
+{
+    if (raw_main == NULL && (raw_main = ConvertThreadToFiber(NULL)) == NULL)
+        die("ConvertThreadToFiber", ENOMEM);
+    for (; set->count < count; set->count++) {
+        void *fiber = CreateFiberEx(page, STACK_SIZE, FIBER_FLAG_FLOAT_SWITCH, raw_body, NULL);
+
+        if (fiber == NULL)
+            die("CreateFiberEx", ENOMEM);
+        set->fibers[set->count] = fiber;
+        SwitchToFiber(fiber);
+    }
+}
+
+static void raw_round_trips(void *raw_set, long count)
+{
+    struct raw_set *set = raw_set;
+    size_t i = set->next;
+
+    for (long k = 0; k < count; k++) {
+        SwitchToFiber(set->fibers[i]);
+        if (++i == set->count)
+            i = 0;
+    }
+    set->next = i;
+}
+
+static struct raw_set raw_set_open(size_t count, char *stacks)
+{
+    struct raw_set set = {.fibers = calloc(count, sizeof *set.fibers)};
+
+    (void)stacks;
+    if (set.fibers == NULL)
+        die("calloc of fibers", ENOMEM);
+    return set;
+}
+
+static void raw_set_close(struct raw_set *set)
+{
+    for (size_t i = 0; i < set->count; i++)
+        DeleteFiber(set->fibers[i]);
+    free(set->fibers);
 }
 #endif
 
@@ -457,7 +586,7 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
 {
     struct series series[SERIES] = {{0}};
     struct coro_set coros = {0};
-#if BENCH_HAVE_UCONTEXT
+#if BENCH_HAVE_RAW
     struct raw_set raw = {0};
 #endif
     size_t n = 1, stacks_size = baselines == RAW ? n_requested * (page + STACK_SIZE)
@@ -472,7 +601,7 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
         return;
     }
 #endif
-#if !BENCH_HAVE_UCONTEXT
+#if !BENCH_HAVE_RAW
     if (baselines == RAW) {
         printf("BENCH name=%s skipped=no_makecontext_in_this_c_library\n", name);
         return;
@@ -481,12 +610,9 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
     /* The baselines' stacks first, in one mapping: the coroutines may then
      * take every map entry left. Only the pages touched cost memory. */
     stacks = map_stacks(stacks_size);
-#if BENCH_HAVE_UCONTEXT
+#if BENCH_HAVE_RAW
     if (baselines == RAW) {
-        raw = (struct raw_set){.contexts = calloc(n_requested, sizeof *raw.contexts),
-                               .mapping = stacks};
-        if (raw.contexts == NULL)
-            die("calloc of raw contexts", ENOMEM);
+        raw = raw_set_open(n_requested, stacks);
         series[BASELINE] = (struct series){raw_round_trips, &raw};
     }
 #endif
@@ -509,23 +635,39 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
             series[CHASE] = (struct series){chase_records, &coros};
         }
     }
-#if BENCH_HAVE_UCONTEXT
+#if BENCH_HAVE_RAW
     if (baselines == RAW)
         raw_set_grow(&raw, n);
 #endif
     measure(name, n, n_requested, coros.error, series);
     coro_set_empty(&coros);
     free(coros.coros);
-    /* The baseline contexts wait in their switch forever: nothing runs on
+    /* The min and fp contexts wait in their switch forever: nothing runs on
      * their stacks any more. */
-    munmap(stacks, stacks_size);
-#if BENCH_HAVE_UCONTEXT
-    free(raw.contexts);
+    unmap_stacks(stacks, stacks_size);
+#if BENCH_HAVE_RAW
+    if (baselines == RAW)
+        raw_set_close(&raw);
 #endif
 }
 
 enum { RSS, PTE, VSZ, FIELDS };
 
+#if defined(_WIN32)
+/* The working set (resident pages) and the commit charge, for VmSize:
+ * Windows reports no page tables. */
+static void read_memory(double bytes[FIELDS])
+{
+    PROCESS_MEMORY_COUNTERS_EX counters = {.cb = sizeof counters};
+
+    if (!GetProcessMemoryInfo(GetCurrentProcess(), (PROCESS_MEMORY_COUNTERS *)&counters,
+                              sizeof counters))
+        die("GetProcessMemoryInfo", 0);
+    bytes[RSS] = (double)counters.WorkingSetSize;
+    bytes[PTE] = 0;
+    bytes[VSZ] = (double)counters.PrivateUsage;
+}
+#else
 /* VmRSS (resident pages), VmPTE (their page tables) and VmSize (virtual), in
  * bytes. */
 static void read_memory(double bytes[FIELDS])
@@ -540,6 +682,7 @@ static void read_memory(double bytes[FIELDS])
             die("a field missing from /proc/self/status", 0);
     }
 }
+#endif
 
 /*
  * The baseline of a create on a fresh stack: ns per first touch of a page
@@ -553,12 +696,14 @@ static double page_touch_ns(size_t n)
     char *slots = map_stacks(bytes);
     double start, ns;
 
+#if !defined(_WIN32)
     (void)madvise(slots, bytes, MADV_NOHUGEPAGE);
+#endif
     start = now_ns();
     for (size_t i = 1; i <= n; i++)
         ((volatile char *)slots)[i * stride - page] = 1;
     ns = (now_ns() - start) / (double)n;
-    munmap(slots, bytes);
+    unmap_stacks(slots, bytes);
     return ns;
 }
 
@@ -663,14 +808,34 @@ static void parse(int argc, char **argv)
 int main(int argc, char **argv)
 {
     static const size_t round_robin_ns[] = {1, 1000, 1000000}, smoke_ns[] = {1, 10, 100};
-    char cpu[256], map_count[32], *probe;
+    char cpu[256], map_count[32];
+    long cpus;
 
     parse(argc, argv);
-    page = (size_t)sysconf(_SC_PAGESIZE);
-    probe = map_stacks(page);
-    guard_regions = madvise(probe, page, MADV_GUARD_INSTALL) == 0;
-    munmap(probe, page);
-    proc_field("/proc/cpuinfo", "model name", cpu, sizeof cpu);
+#if defined(_WIN32)
+    {
+        SYSTEM_INFO info;
+        const char *identifier = getenv("PROCESSOR_IDENTIFIER");
+
+        GetSystemInfo(&info);
+        page = info.dwPageSize;
+        cpus = (long)info.dwNumberOfProcessors;
+        snprintf(cpu, sizeof cpu, "%s", identifier != NULL ? identifier : "unknown");
+        snprintf(map_count, sizeof map_count, "none");
+    }
+#else
+    {
+        char *probe;
+
+        page = (size_t)sysconf(_SC_PAGESIZE);
+        probe = map_stacks(page);
+        guard_regions = madvise(probe, page, MADV_GUARD_INSTALL) == 0;
+        unmap_stacks(probe, page);
+        cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        proc_field("/proc/cpuinfo", "model name", cpu, sizeof cpu);
+        proc_field("/proc/sys/vm/max_map_count", "", map_count, sizeof map_count);
+    }
+#endif
     for (char *p = cpu; *p != '\0'; p++)
         if (*p == ' ' || *p == '\t' || *p == '=')
             *p = '_';
@@ -681,8 +846,7 @@ int main(int argc, char **argv)
            opt.iterations);
     printf("BENCH name=env backend=%s cpu=%s cpus=%ld guard_regions=%s max_map_count=%s "
            "reps=%d iterations=%ld\n",
-           coro_backend(), cpu, sysconf(_SC_NPROCESSORS_ONLN), guard_regions ? "yes" : "no",
-           proc_field("/proc/sys/vm/max_map_count", "", map_count, sizeof map_count), opt.reps,
+           coro_backend(), cpu, cpus, guard_regions ? "yes" : "no", map_count, opt.reps,
            opt.iterations);
     fflush(stdout);
     run_memory();
