@@ -20,9 +20,20 @@ static bool handler_installed;
 static size_t guard_size; /* below each stack; the handler cannot ask */
 static _Atomic(coro__overflow_running_fn *) running_stack;
 
-/* Whether the exception is a touch of the guard below stack: a stack
- * overflow (the guard page) or an access violation (the reserve below it),
- * at an address in the guard, or with the stack pointer in it. */
+/* Whether the exception is one a touch of a guard raises: a stack overflow
+ * (the guard page) or an access violation (the reserve below it). Asked
+ * first, as every exception of the process comes here (C++ throws
+ * included), and the running coroutine is thread-local storage, which
+ * mingw-w64 allocates on a thread's first use. */
+static bool guard_exception(const EXCEPTION_RECORD *record)
+{
+    return record->ExceptionCode == EXCEPTION_STACK_OVERFLOW ||
+           record->ExceptionCode == EXCEPTION_ACCESS_VIOLATION ||
+           record->ExceptionCode == EXCEPTION_GUARD_PAGE;
+}
+
+/* Whether the exception touched the guard below stack: at an address in
+ * the guard, or with the stack pointer in it. */
 static bool in_guard(const EXCEPTION_POINTERS *exception, const struct coro__stack *stack)
 {
     const EXCEPTION_RECORD *record = exception->ExceptionRecord;
@@ -30,10 +41,6 @@ static bool in_guard(const EXCEPTION_POINTERS *exception, const struct coro__sta
     uintptr_t sp = (uintptr_t)exception->ContextRecord->Rsp;
     uintptr_t address = 0;
 
-    if (record->ExceptionCode != EXCEPTION_STACK_OVERFLOW &&
-        record->ExceptionCode != EXCEPTION_ACCESS_VIOLATION &&
-        record->ExceptionCode != EXCEPTION_GUARD_PAGE)
-        return false;
     if (record->NumberParameters >= 2)
         address = (uintptr_t)record->ExceptionInformation[1];
     return (address < lo && address >= lo - guard_size) || (sp < lo && sp >= lo - guard_size);
@@ -43,8 +50,11 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *exception)
 {
     const struct coro *co = NULL;
     coro__overflow_running_fn *running = atomic_load_explicit(&running_stack, memory_order_relaxed);
-    const struct coro__stack *stack = running != NULL ? running(&co) : NULL;
+    const struct coro__stack *stack;
 
+    if (running == NULL || !guard_exception(exception->ExceptionRecord))
+        return EXCEPTION_CONTINUE_SEARCH;
+    stack = running(&co);
     if (stack != NULL && stack->lo != NULL && in_guard(exception, stack)) {
         char message[160];
         size_t len = coro__overflow_message(message, sizeof message, co, stack->size);

@@ -12,10 +12,10 @@
  *   Arguments come in rcx, rdx, r8 and r9. A call to fn gets the 32 bytes
  *   of shadow space the convention gives every callee.
  *
- * Unwind data for coro__asm_start only, the coroutine's root: Windows'
- * unwinder finds its caller's return address 0 there, and a backtrace or
- * an exception's search ends at the root (C++ exceptions do not cross the
- * switch on Windows: see the README).
+ * Unwind data for coro__asm_start, the coroutine's root, whose caller's
+ * return address is 0: Windows' unwinder ends a walk there (C++
+ * exceptions do not leave a coroutine on Windows: see the README); and for
+ * the call of fn on arrival, which goes on into the side switched to.
  */
 #include "switch_frame.h"
 
@@ -84,7 +84,7 @@ coro__asm_switch:
     movl %eax, %gs:CORO__TEB_GUARANTEED_STACK_BYTES
     movq %r9, %rax
     testq %r8, %r8
-    jnz .Lontop
+    jnz coro__asm_call_on_arrival
 .Lpop:
     addq $CORO__FRAME_SAVED_BELOW_PUSHES, %rsp
     popq %r15
@@ -99,13 +99,45 @@ coro__asm_switch:
      * expects this call's own caller. */
     popq %rcx
     jmpq *%rcx
-/* fn(value) below the saved frame, whose address is 16-byte aligned. */
-.Lontop:
-    movq %r9, %rcx
+
+/* fn(value), for a switch with fn, below the saved frame (16-byte aligned,
+ * its registers restored), with the shadow space: a function of its own
+ * whose unwind data describe the saved frame above it as its own prologue's
+ * pushes and saves, so that a walk from fn, or an exception's search, goes
+ * on into the side switched to, where the pending switch will return (as
+ * on System V). Those codes are at offset 0: the frame is there before
+ * this code runs. */
+    .def coro__asm_call_on_arrival; .scl 3; .type 32; .endef
+    .p2align 4
+coro__asm_call_on_arrival:
+    .seh_proc coro__asm_call_on_arrival
+    .seh_pushreg %rbp
+    .seh_pushreg %rbx
+    .seh_pushreg %rdi
+    .seh_pushreg %rsi
+    .seh_pushreg %r12
+    .seh_pushreg %r13
+    .seh_pushreg %r14
+    .seh_pushreg %r15
+    .seh_stackalloc CORO__FRAME_SAVED_BELOW_PUSHES
     subq $32, %rsp
+    .seh_stackalloc 32
+    .seh_savexmm %xmm6, 32 + CORO__FRAME_XMM6 + 0
+    .seh_savexmm %xmm7, 32 + CORO__FRAME_XMM6 + 16
+    .seh_savexmm %xmm8, 32 + CORO__FRAME_XMM6 + 32
+    .seh_savexmm %xmm9, 32 + CORO__FRAME_XMM6 + 48
+    .seh_savexmm %xmm10, 32 + CORO__FRAME_XMM6 + 64
+    .seh_savexmm %xmm11, 32 + CORO__FRAME_XMM6 + 80
+    .seh_savexmm %xmm12, 32 + CORO__FRAME_XMM6 + 96
+    .seh_savexmm %xmm13, 32 + CORO__FRAME_XMM6 + 112
+    .seh_savexmm %xmm14, 32 + CORO__FRAME_XMM6 + 128
+    .seh_savexmm %xmm15, 32 + CORO__FRAME_XMM6 + 144
+    .seh_endprologue
+    movq %r9, %rcx
     callq *%r8
     addq $32, %rsp
     jmp .Lpop
+    .seh_endproc
 
 /* The return address a coroutine's context gives for its resumer's frame
  * record (context_asm.c): the resumer waits in this switch. */

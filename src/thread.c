@@ -74,8 +74,21 @@ static void at_thread_exit(void *arg)
 }
 
 #if defined(_WIN32)
+/* Windows also calls it when a fiber that used libcoro is deleted, from
+ * whichever thread deletes it, and at process exit, after the other
+ * threads were killed, perhaps holding the pool's lock: only the calling
+ * thread's own record is given back, and nothing at process exit (the
+ * process's memory goes with it). */
 static void NTAPI at_fiber_storage_exit(void *arg)
 {
+    typedef BOOLEAN(NTAPI * shutdown_fn)(void);
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    shutdown_fn shutting_down =
+        ntdll != NULL ? (shutdown_fn)(void (*)(void))GetProcAddress(ntdll, "RtlDllShutdownInProgress")
+                      : NULL;
+
+    if (arg != &coro__this_thread || (shutting_down != NULL && shutting_down()))
+        return;
     at_thread_exit(arg);
 }
 

@@ -263,6 +263,57 @@ static void test_windows_stack_walk_ends_at_the_root(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
+struct walk {
+    void *frames[62];
+    USHORT count;
+};
+
+static void walk_in_cleanup(void *arg)
+{
+    struct walk *walk = arg;
+
+    walk->count = CaptureStackBackTrace(0, 62, walk->frames, NULL);
+}
+
+static void *defer_walk_then_yield(coro_t *co, void *arg)
+{
+    if (coro_defer(co, walk_in_cleanup, arg) != 0)
+        return INT_TO_PTR(-1);
+    coro_yield(co, NULL);
+    return NULL;
+}
+
+/* Whether address lies in the code of fn, taken to be under 512 bytes. */
+static bool in_function(void *address, void (*fn)(void))
+{
+    return (uintptr_t)address > (uintptr_t)fn && (uintptr_t)address < (uintptr_t)fn + 512;
+}
+
+/* A cleanup that runs when a suspended coroutine is closed runs through
+ * the switch's call on arrival, on the coroutine's stack: the walk from it
+ * goes on from there into the body, suspended in its yield, and ends at
+ * the root. */
+static void test_windows_stack_walk_from_a_cleanup_reaches_the_body(void **state)
+{
+    struct walk walk = {.count = 0};
+    coro_t *co = coro_create(defer_walk_then_yield, &walk, 0);
+    bool body = false;
+    (void)state;
+
+    assert_non_null(co);
+    assert_null(coro_next(co));
+    assert_int_equal(coro_close(co), 0);
+    assert_true(walk.count < 62);
+    while (walk.count > 0 && walk.frames[walk.count - 1] == NULL)
+        walk.count--;
+    assert_true(walk.count >= 5);
+    for (USHORT i = 0; i < walk.count; i++)
+        body = body || in_function(walk.frames[i], (void (*)(void))defer_walk_then_yield);
+    assert_true(body);
+    assert_true(in_function(walk.frames[walk.count - 1], coro__asm_start));
+    assert_int_equal(coro_destroy(co), 0);
+}
+
 /* Calls itself with a page of locals each time, depth times: far more
  * than a stack holds. */
 static TEST_NOINLINE int recurse(volatile char *up, int depth)
@@ -434,6 +485,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_windows_nonvolatile_vector_registers_survive),
         cmocka_unit_test(test_windows_x87_control_word_is_the_creators),
         cmocka_unit_test(test_windows_stack_walk_ends_at_the_root),
+        cmocka_unit_test(test_windows_stack_walk_from_a_cleanup_reaches_the_body),
         cmocka_unit_test(test_windows_overflow_is_named),
         cmocka_unit_test(test_windows_thread_exit_gives_back_its_stacks),
         cmocka_unit_test(test_windows_coroutine_moves_between_threads),
