@@ -65,16 +65,9 @@ static void on_fault(int sig, siginfo_t *info, void *ucontext)
     raise(sig);
 }
 
-static bool opted_out(void)
-{
-    const char *value = getenv("CORO_NO_SIGNAL_HANDLER");
-
-    return value != NULL && value[0] != '\0' && strcmp(value, "0") != 0;
-}
-
 static void install_handlers(void)
 {
-    if (opted_out())
+    if (coro__overflow_opted_out())
         return;
     guard_size = coro__stack_guard_size();
     for (size_t i = 0; i < WATCHED_COUNT; i++) {

@@ -1,13 +1,25 @@
 /*
- * The words of a stack overflow report, shared by the handlers of each
- * system (overflow.c, overflow_win32.c): built without snprintf, which is
- * not async-signal-safe and wants more stack than a handler has.
+ * What the overflow handlers of each system (overflow.c, overflow_win32.c)
+ * share: the program's opt-out, and the words of a report, built without
+ * snprintf, which is not async-signal-safe and wants more stack than a
+ * handler has.
  */
 #ifndef CORO_OVERFLOW_MESSAGE_H
 #define CORO_OVERFLOW_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* CORO_NO_SIGNAL_HANDLER set to anything but "" or "0": no handler. */
+static inline bool coro__overflow_opted_out(void)
+{
+    const char *value = getenv("CORO_NO_SIGNAL_HANDLER");
+
+    return value != NULL && value[0] != '\0' && strcmp(value, "0") != 0;
+}
 
 /* Appends text to buf at *len. */
 static inline void coro__overflow_append(char *buf, size_t cap, size_t *len, const char *text)

@@ -8,8 +8,6 @@
 #include "overflow.h"
 
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 #include <windows.h>
 
 #include "overflow_message.h"
@@ -66,19 +64,12 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *exception)
     return EXCEPTION_CONTINUE_SEARCH;
 }
 
-static bool opted_out(void)
-{
-    const char *value = getenv("CORO_NO_SIGNAL_HANDLER");
-
-    return value != NULL && value[0] != '\0' && strcmp(value, "0") != 0;
-}
-
 static BOOL CALLBACK install_handler(INIT_ONCE *once, void *parameter, void **context)
 {
     (void)once;
     (void)parameter;
     (void)context;
-    if (opted_out())
+    if (coro__overflow_opted_out())
         return TRUE;
     guard_size = coro__stack_guard_size();
     handler_installed = AddVectoredExceptionHandler(1, on_exception) != NULL;

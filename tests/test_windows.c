@@ -216,6 +216,17 @@ static void test_windows_x87_control_word_is_the_creators(void **state)
 
 void coro__asm_start(void); /* the coroutine's root (src/switch_x86_64_win64.S) */
 
+/* The frames of a walk up to the 0 that ends it, which wine lists, and
+ * after which it may go on reading the stack as frames. */
+static USHORT walk_length(void *const *frames, USHORT count)
+{
+    USHORT length = 0;
+
+    while (length < count && frames[length] != NULL)
+        length++;
+    return length;
+}
+
 static TEST_NOINLINE void *walk_from_depth(int depth, USHORT *count, void **frames)
 {
     void *result;
@@ -253,9 +264,7 @@ static void test_windows_stack_walk_ends_at_the_root(void **state)
     assert_non_null(co);
     count = PTR_TO_INT(coro_next(co));
     assert_true(count < 62);
-    /* The root's caller, 0, where the walk ends (wine lists it). */
-    while (count > 0 && frames[count - 1] == NULL)
-        count--;
+    count = walk_length(frames, (USHORT)count);
     /* walk_from_depth six times, walk_body, the state machine's entry,
      * the root. */
     assert_true(count >= 9);
@@ -304,8 +313,7 @@ static void test_windows_stack_walk_from_a_cleanup_reaches_the_body(void **state
     assert_null(coro_next(co));
     assert_int_equal(coro_close(co), 0);
     assert_true(walk.count < 62);
-    while (walk.count > 0 && walk.frames[walk.count - 1] == NULL)
-        walk.count--;
+    walk.count = walk_length(walk.frames, walk.count);
     assert_true(walk.count >= 5);
     for (USHORT i = 0; i < walk.count; i++)
         body = body || in_function(walk.frames[i], (void (*)(void))defer_walk_then_yield);
