@@ -300,6 +300,76 @@ CORO_API coro_t *coro_current(void);
  */
 CORO_API const char *coro_backend(void);
 
+/*
+ * Stack tools and names. A coroutine's stack costs only the pages it has
+ * touched; these say how many that is, run the occasional deep call
+ * elsewhere, and put a name on a coroutine for the overflow report and the
+ * debugger (docs/stacks.md: choosing a stack size).
+ */
+
+/* The longest name coro_set_name() keeps, its terminating NUL included. */
+#define CORO_NAME_MAX 32
+
+/*
+ * coro_stack_used: how deep co's stack has been touched: the bytes from
+ * its top down to the lowest of its pages in memory, a whole number of
+ * pages, its record included (docs/internals.md): a coroutine that has
+ * not run, on a fresh stack, reports one page. A stack reused on the same
+ * thread keeps the pages its last coroutines touched (so that they are not
+ * touched again at a page fault each), and counts them too: a figure for
+ * one body alone wants a stack size that thread has not used since, or a
+ * thread of its own. A page the system moved to swap counts as untouched.
+ * One system call (mincore(); QueryWorkingSetEx() on Windows); from any
+ * thread, on a coroutine in any state, for one that no other thread is
+ * destroying.
+ * Returns the bytes, or 0 with errno EINVAL (co is NULL).
+ */
+CORO_API size_t coro_stack_used(const coro_t *co);
+
+/*
+ * coro_stack_size: co's usable stack size: the stack_size it was created
+ * with rounded up to whole pages (CORO_DEFAULT_STACK_SIZE for 0), its
+ * record included. Returns it, or 0 with errno EINVAL (co is NULL).
+ */
+CORO_API size_t coro_stack_size(const coro_t *co);
+
+/*
+ * coro_call_on_thread_stack: runs fn(arg) on the stack of the thread, not
+ * the coroutine's: called inside a running coroutine, fn runs below what
+ * the thread's stack held when it resumed the outermost coroutine running
+ * on it (the ABI's red zone left alone), and its result is returned on the
+ * coroutine's stack. For the one deep call (a resolver, a formatter, a
+ * compressor) that a small stack cannot hold. Outside any coroutine it is
+ * a plain call.
+ * While fn runs, coro_current() is NULL, and the calling coroutine (and
+ * every coroutine that resumed it) stays CORO_RUNNING or CORO_NORMAL:
+ * coro_yield(), coro_suspend(), coro_yield_from() and coro_defer() on it
+ * fail with EPERM, as on any coroutine not running on this thread. fn may
+ * create, resume, close and destroy other coroutines, and call
+ * coro_call_on_thread_stack() from inside those. A backtrace from inside
+ * fn goes on into the calling coroutine's frames; a C++ exception that
+ * escapes fn comes out of this call, in the coroutine (where the
+ * backend carries exceptions: see Stack walks and exceptions, above).
+ * Returns what fn returns, or NULL with errno EINVAL (fn is NULL).
+ */
+CORO_API void *coro_call_on_thread_stack(void *(*fn)(void *), void *arg);
+
+/*
+ * coro_set_name: gives co a name, a copy of name truncated to
+ * CORO_NAME_MAX - 1 bytes (NULL or "" clears it). The stack overflow
+ * report and the gdb extension's `info coroutines` show it. Kept in co's
+ * record: no memory is allocated, and nothing else costs more for it.
+ * Returns 0, or EINVAL (co is NULL).
+ */
+CORO_API int coro_set_name(coro_t *co, const char *name);
+
+/*
+ * coro_name: co's name, or "" when it has none (or co is NULL). The
+ * string is co's: valid until the next coro_set_name() or coro_destroy()
+ * of co.
+ */
+CORO_API const char *coro_name(const coro_t *co);
+
 #ifdef __cplusplus
 }
 #endif

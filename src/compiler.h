@@ -49,4 +49,12 @@
 #define CORO_KEEP
 #endif
 
+/* Bytes below the stack pointer that the ABI lets a function use without
+ * moving it (x86-64's System V ABI: 128; Windows and the others: none). */
+#if defined(__x86_64__) && !defined(_WIN64)
+#define CORO__RED_ZONE_BYTES 128
+#else
+#define CORO__RED_ZONE_BYTES 0
+#endif
+
 #endif /* CORO_COMPILER_H */

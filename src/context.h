@@ -84,6 +84,26 @@ _Noreturn void coro__context_return(coro__context *ctx, void *value);
  * that entry(arg, exception) was handed (see coro__context_make()). */
 _Noreturn void coro__context_raise(coro__context *ctx, void *exception);
 
+/*
+ * For a call on a thread's own stack (coro_call_on_thread_stack()): outer
+ * is running, and its resumer is no coroutine. The stack its resumer waits
+ * on is free below the address this returns (16-byte aligned, below what
+ * the resumer's switch saved and the ABI's red zone).
+ */
+char *coro__context_resumer_stack_top(const coro__context *outer);
+
+/*
+ * As coro__context_make(), for ctx to run entry(arg, NULL) on the stack
+ * outer's resumer waits on, below stack_top (from
+ * coro__context_resumer_stack_top(outer), less what the caller keeps
+ * there), with that stack's own bounds for the sanitizers and, on Windows,
+ * the thread's own view of its stack. Once ctx has ended, its caller
+ * releases it with coro__context_release().
+ */
+int coro__context_make_on_resumer_stack(coro__context *ctx, const coro__context *outer,
+                                        char *stack_top, void (*entry)(void *, void *),
+                                        void *arg);
+
 /* The backend's name, as coro_backend() reports it. */
 const char *coro__context_backend(void);
 

@@ -199,24 +199,72 @@ static void lay_stack_fields(char *frame, void *lo, uintptr_t top)
 }
 #endif
 
-int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
-                       void (*entry)(void *, void *), void *arg)
+/* ctx, but for its fibers, ready to start on the stack below top; returns
+ * its first frame. */
+static char *lay_context(struct coro__context *ctx, uintptr_t top, void (*entry)(void *, void *),
+                         void *arg)
 {
-    uintptr_t top = ((uintptr_t)stack_lo + stack_size) & ~(uintptr_t)15;
     char *frame = (char *)(top - CORO__FRAME_TOP_GAP - CORO__FRAME_SIZE);
 
     memset(frame, 0, CORO__FRAME_SIZE + CORO__FRAME_TOP_GAP);
     lay_first_frame(frame, ctx);
-#if defined(_WIN64)
-    lay_stack_fields(frame, stack_lo, top);
-#endif
     ctx->self = frame + CORO__FRAME_LINK;
     ctx->resumer = TERMINAL_RECORD;
     ctx->resumed_at = coro__asm_switch_resumed;
     ctx->entry = entry;
     ctx->arg = arg;
-    coro__fiber_init(CORO__FIBER(ctx->fiber), stack_lo, stack_size);
     coro__fiber_init_unknown(CORO__FIBER(ctx->resumer_fiber));
+    return frame;
+}
+
+int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
+                       void (*entry)(void *, void *), void *arg)
+{
+    uintptr_t top = ((uintptr_t)stack_lo + stack_size) & ~(uintptr_t)15;
+    char *frame = lay_context(ctx, top, entry, arg);
+
+#if defined(_WIN64)
+    lay_stack_fields(frame, stack_lo, top);
+#else
+    (void)frame;
+#endif
+    coro__fiber_init(CORO__FIBER(ctx->fiber), stack_lo, stack_size);
+    return 0;
+}
+
+/* The resumer waits in its saved frame, the lowest thing on its stack. */
+static const char *resumer_frame(const coro__context *outer)
+{
+    return (const char *)outer->resumer - CORO__FRAME_LINK;
+}
+
+char *coro__context_resumer_stack_top(const coro__context *outer)
+{
+    uintptr_t waits_at = (uintptr_t)resumer_frame(outer);
+
+    return (char *)((waits_at - CORO__RED_ZONE_BYTES) & ~(uintptr_t)15);
+}
+
+int coro__context_make_on_resumer_stack(coro__context *ctx, const coro__context *outer,
+                                        char *stack_top, void (*entry)(void *, void *),
+                                        void *arg)
+{
+    uintptr_t top = (uintptr_t)stack_top & ~(uintptr_t)15;
+    char *frame = (char *)(top - CORO__FRAME_TOP_GAP - CORO__FRAME_SIZE);
+
+    /* Below the thread's stack pointer as valgrind last saw it. */
+    coro__valgrind_in_use(frame, CORO__FRAME_SIZE + CORO__FRAME_TOP_GAP);
+    coro__asan_unpoison(frame, CORO__FRAME_SIZE + CORO__FRAME_TOP_GAP);
+    lay_context(ctx, top, entry, arg);
+#if defined(_WIN64)
+    /* The thread's view of its stack, as its switch saved it. */
+    memcpy(frame + CORO__FRAME_TEB_DEALLOCATION_STACK,
+           resumer_frame(outer) + CORO__FRAME_TEB_DEALLOCATION_STACK,
+           CORO__FRAME_TEB_GUARANTEED + 8 - CORO__FRAME_TEB_DEALLOCATION_STACK);
+#endif
+    coro__fiber_init_below(CORO__FIBER(ctx->fiber), CORO__FIBER(outer->resumer_fiber),
+                           (void *)top);
+    (void)outer; /* used only with sanitizers, and on Windows */
     return 0;
 }
 
@@ -301,6 +349,9 @@ static void *raise_on_arrival(void *arg)
     struct coro__context *ctx = arg;
 
     coro__fiber_arrive(CORO__FIBER(ctx->resumer_fiber));
+    /* Nothing runs on ctx again: what the sanitizers hold for it goes now,
+     * as no code after the raise could free it. */
+    coro__fiber_release(CORO__FIBER(ctx->fiber));
     return coro__unwind_raise_again(ctx->arrival_value);
 }
 

@@ -210,7 +210,9 @@ static int fill_context(ucontext_t *uc)
 }
 #endif
 
-int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
+/* ctx, but for its fiber, ready to start on [stack_lo, stack_lo +
+ * stack_size). */
+static int lay_context(coro__context *ctx, void *stack_lo, size_t stack_size,
                        void (*entry)(void *, void *), void *arg)
 {
     uintptr_t bits = (uintptr_t)ctx;
@@ -227,11 +229,75 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     ctx->arg = arg;
     ctx->self.arrival_fn = NULL;
     ctx->self.arrival_value = NULL;
-    coro__fiber_init(CORO__FIBER(ctx->self.fiber), stack_lo, stack_size);
     ctx->resumer = &terminal;
     makecontext(uc, (void (*)(void))coro__ucontext_root, 2,
                 (int)(unsigned)(bits >> 16 >> 16), (int)(unsigned)(bits & 0xffffffffu));
     return 0;
+}
+
+int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
+                       void (*entry)(void *, void *), void *arg)
+{
+    int error = lay_context(ctx, stack_lo, stack_size, entry, arg);
+
+    if (error == 0)
+        coro__fiber_init(CORO__FIBER(ctx->self.fiber), stack_lo, stack_size);
+    return error;
+}
+
+/* Below the resumer's side, on targets not named below: what the calls
+ * from the resume to swapcontext() take, and more. */
+#define UNKNOWN_SWAP_FRAMES 4096
+
+/* The stack pointer swapcontext() saved in side. */
+static uintptr_t saved_stack_pointer(const struct side *side)
+{
+    const ucontext_t *uc = &side->uc;
+
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__i386__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_ESP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.sp;
+#elif defined(__arm__)
+    return (uintptr_t)uc->uc_mcontext.arm_sp;
+#elif defined(__riscv)
+    return (uintptr_t)uc->uc_mcontext.__gregs[REG_SP];
+#else
+    (void)uc;
+    return (uintptr_t)side - UNKNOWN_SWAP_FRAMES;
+#endif
+}
+
+char *coro__context_resumer_stack_top(const coro__context *outer)
+{
+    uintptr_t waits_at = saved_stack_pointer(outer->resumer);
+
+    return (char *)((waits_at - CORO__RED_ZONE_BYTES) & ~(uintptr_t)15);
+}
+
+/* What makecontext() writes below the top of the stack it is given, at
+ * most, on every target: a few words of arguments and a return address. */
+#define MAKECONTEXT_WRITES 256
+
+int coro__context_make_on_resumer_stack(coro__context *ctx, const coro__context *outer,
+                                        char *stack_top, void (*entry)(void *, void *),
+                                        void *arg)
+{
+    /* makecontext() only needs where the stack ends; ASan, where it
+     * starts, which the resumer's switch taught its fiber. */
+    size_t nominal = 64 * 1024;
+    int error;
+
+    coro__valgrind_in_use(stack_top - MAKECONTEXT_WRITES, MAKECONTEXT_WRITES);
+    coro__asan_unpoison(stack_top - MAKECONTEXT_WRITES, MAKECONTEXT_WRITES);
+    error = lay_context(ctx, stack_top - nominal, nominal, entry, arg);
+    if (error == 0)
+        coro__fiber_init_below(CORO__FIBER(ctx->self.fiber),
+                               CORO__FIBER(outer->resumer->fiber), stack_top);
+    (void)outer; /* without sanitizers */
+    return error;
 }
 
 #if CORO_SANITIZER_FIBERS
@@ -323,9 +389,22 @@ _Noreturn void coro__context_return(coro__context *ctx, void *value)
     leave(ctx, NULL, value);
 }
 
+/* Run on the resumer's stack on arrival from a context that ended by an
+ * exception, to raise it again there. Nothing runs on ctx again: what the
+ * sanitizers hold for it goes now, as no code after the raise could free
+ * it. */
+static void *raise_on_arrival(void *arg)
+{
+    coro__context *ctx = arg;
+
+    coro__fiber_release(CORO__FIBER(ctx->self.fiber));
+    return coro__unwind_raise_again(ctx->self.arrival_value);
+}
+
 _Noreturn void coro__context_raise(coro__context *ctx, void *exception)
 {
-    leave(ctx, coro__unwind_raise_again, exception);
+    ctx->self.arrival_value = exception; /* free: nothing switches to ctx again */
+    leave(ctx, raise_on_arrival, ctx);
 }
 
 const char *coro__context_backend(void)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "compiler.h"
 #include "context.h"
@@ -54,6 +55,7 @@ struct coro {
     struct cleanup *cleanups;
     size_t cleanup_count;
     size_t cleanup_capacity;
+    char name[CORO_NAME_MAX]; /* coro_set_name()'s, or "" */
     struct coro__stack stack;
     /* While it runs: the coroutine that resumed it, or NULL for the
      * thread's own stack. */
@@ -79,6 +81,8 @@ CORO_KEEP const struct coro__debug coro__debug = {
     .stack_lo = offsetof(struct coro, stack) + offsetof(struct coro__stack, lo),
     .stack_size = offsetof(struct coro, stack) + offsetof(struct coro__stack, size),
     .context_at = offsetof(struct coro, context),
+    .name = offsetof(struct coro, name),
+    .name_max = CORO_NAME_MAX,
 };
 
 static inline coro__context *context_of(struct coro *co)
@@ -93,12 +97,14 @@ static CORO_NOINLINE void prepare_thread(void)
     coro__thread_prepare(coro__overflow_handler_installed());
 }
 
-/* For the overflow handler: the running coroutine and its stack. */
-static const struct coro__stack *running_stack(const struct coro **co)
+/* For the overflow handler: the running coroutine, its name and its
+ * stack. */
+static const struct coro__stack *running_stack(const void **co, const char **name)
 {
     struct coro *running = coro__thread_here()->running;
 
     *co = running;
+    *name = running != NULL ? running->name : "";
     return running != NULL ? &running->stack : NULL;
 }
 
@@ -293,6 +299,7 @@ coro_t *coro_create(coro_fn fn, void *arg, size_t stack_size)
     co->cleanups = NULL;
     co->cleanup_count = 0;
     co->cleanup_capacity = 0;
+    co->name[0] = '\0';
     co->stack = stack;
     co->resumer = NULL;
     error = coro__context_make(context_of(co), stack.lo, stack.size - record, coro_main, co);
@@ -589,4 +596,112 @@ coro_t *coro_current(void)
 const char *coro_backend(void)
 {
     return coro__context_backend();
+}
+
+size_t coro_stack_used(const coro_t *co)
+{
+    if (co == NULL) {
+        errno = EINVAL;
+        return 0;
+    }
+    return coro__stack_touched(&co->stack);
+}
+
+size_t coro_stack_size(const coro_t *co)
+{
+    if (co == NULL) {
+        errno = EINVAL;
+        return 0;
+    }
+    return co->stack.size;
+}
+
+int coro_set_name(coro_t *co, const char *name)
+{
+    size_t length = 0;
+
+    if (co == NULL)
+        return EINVAL;
+    if (name != NULL) {
+        while (length < CORO_NAME_MAX - 1 && name[length] != '\0')
+            length++;
+        memcpy(co->name, name, length);
+    }
+    co->name[length] = '\0';
+    return 0;
+}
+
+const char *coro_name(const coro_t *co)
+{
+    return co != NULL ? co->name : "";
+}
+
+/*
+ * A call of coro_call_on_thread_stack() in progress: on the thread's stack,
+ * just above the frames of the call, with the context they run in.
+ */
+struct thread_stack_call {
+    void *(*fn)(void *);
+    void *arg;
+    struct coro *caller;
+    alignas(16) unsigned char context[]; /* coro__context_size() bytes */
+};
+
+/* The call's root, on the thread's stack. Whatever fn does, it returns
+ * here on this thread (the caller cannot yield meanwhile, and every
+ * coroutine fn resumes switches back to it), so the thread-local record is
+ * this thread's throughout. */
+static _Noreturn void call_on_thread_stack(void *arg, void *exception)
+{
+    struct thread_stack_call *call = arg;
+    coro__context *ctx = (coro__context *)call->context;
+    void *result = NULL;
+
+    if (exception == NULL)
+        result = call->fn(call->arg);
+    /* The caller runs again from the switch back (see hand_back()). */
+    coro__thread_here()->running = call->caller;
+    if (exception != NULL)
+        coro__context_raise(ctx, exception);
+    coro__context_return(ctx, result);
+}
+
+void *coro_call_on_thread_stack(void *(*fn)(void *), void *arg)
+{
+    struct coro *caller = coro__thread_here()->running;
+    struct coro *outer;
+    struct thread_stack_call *call;
+    coro__context *ctx;
+    size_t bytes = sizeof *call + ((coro__context_size() + 15) & ~(size_t)15);
+    void *result;
+    int error;
+
+    if (fn == NULL)
+        return fail(EINVAL);
+    if (caller == NULL)
+        return fn(arg);
+    /* The outermost coroutine's resumer is the thread, on its own stack. */
+    for (outer = caller; outer->resumer != NULL; outer = outer->resumer)
+        continue;
+    call = (struct thread_stack_call *)(((uintptr_t)coro__context_resumer_stack_top(
+                                             context_of(outer)) -
+                                         bytes) &
+                                        ~(uintptr_t)15);
+    /* Below the thread's stack pointer as the tools last saw it. */
+    coro__valgrind_in_use(call, bytes);
+    coro__asan_unpoison(call, bytes);
+    call->fn = fn;
+    call->arg = arg;
+    call->caller = caller;
+    ctx = (coro__context *)call->context;
+    error = coro__context_make_on_resumer_stack(ctx, context_of(outer), (char *)call,
+                                                call_on_thread_stack, call);
+    if (error != 0)
+        return fail(error);
+    coro__thread_here()->running = NULL;
+    result = coro__context_resume(ctx, NULL, NULL);
+    /* Back on the caller's stack, on the same thread, which ran only the
+     * call meanwhile. */
+    coro__context_release(ctx);
+    return result;
 }

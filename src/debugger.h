@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#define CORO__DEBUG_VERSION 3u
+#define CORO__DEBUG_VERSION 4u
 
 /* Registers of a switched-out side, in this order for the architecture,
  * as gdb names them (RISC-V's s0 is an alias of its fp). */
@@ -87,6 +87,8 @@ struct coro__debug {
     /* Offsets in the record; `status` is an enum coro_status (int), the
      * others are pointers or size_t. */
     uint16_t fn, arg, status, delegate, delegator, resumer, stack_lo, stack_size, context_at;
+    /* coro_set_name()'s name: a NUL-terminated char array of name_max. */
+    uint16_t name, name_max;
 };
 
 /*
@@ -113,6 +115,8 @@ CORO__DEBUG_AT(coro__debug, resumer, 114);
 CORO__DEBUG_AT(coro__debug, stack_lo, 116);
 CORO__DEBUG_AT(coro__debug, stack_size, 118);
 CORO__DEBUG_AT(coro__debug, context_at, 120);
+CORO__DEBUG_AT(coro__debug, name, 122);
+CORO__DEBUG_AT(coro__debug, name_max, 124);
 _Static_assert(sizeof(struct coro__debug) <= 128, "libcoro_gdb/layout.py reads 128 bytes of it");
 CORO__DEBUG_AT(coro__debug_stacks, slabs, 0);
 CORO__DEBUG_AT(coro__debug_stacks, slab_next, 8);

@@ -37,9 +37,10 @@ static void on_fault(int sig, siginfo_t *info, void *ucontext)
 {
     /* Overflows happen on the running coroutine's stack: only its guard
      * page is checked, and only for a fault the kernel raised. */
-    const struct coro *co = NULL;
+    const void *co = NULL;
+    const char *name = "";
     coro__overflow_running_fn *running = atomic_load_explicit(&running_stack, memory_order_relaxed);
-    const struct coro__stack *stack = running != NULL ? running(&co) : NULL;
+    const struct coro__stack *stack = running != NULL ? running(&co, &name) : NULL;
     size_t guard = guard_size;
 
     (void)ucontext;
@@ -49,7 +50,7 @@ static void on_fault(int sig, siginfo_t *info, void *ucontext)
 
         if (fault < lo && fault >= lo - guard) {
             char message[160];
-            size_t len = coro__overflow_message(message, sizeof message, co, stack->size);
+            size_t len = coro__overflow_message(message, sizeof message, co, name, stack->size);
 
             (void)!write(STDERR_FILENO, message, len);
             abort();

@@ -14,8 +14,9 @@ struct coro__stack;
 
 /* What the handler asks of the state machine, which alone sees inside a
  * coroutine: the stack of the coroutine running on the calling thread, or
- * NULL, and in *co the coroutine. Async-signal-safe. */
-typedef const struct coro__stack *coro__overflow_running_fn(const struct coro **co);
+ * NULL, and in *co the coroutine and in *name its name ("" for none).
+ * Async-signal-safe. */
+typedef const struct coro__stack *coro__overflow_running_fn(const void **co, const char **name);
 
 /* Installs the SIGSEGV and SIGBUS handlers, once per process, for signals
  * whose disposition is still SIG_DFL, unless CORO_NO_SIGNAL_HANDLER is set:

@@ -43,15 +43,32 @@ static inline void coro__overflow_append_number(char *buf, size_t cap, size_t *l
     coro__overflow_append(buf, cap, len, digits + n);
 }
 
-/* "libcoro: stack overflow in coroutine 0x... (stack N bytes)\n" in buf;
+/* Appends name in quotes, its control characters as '?': a name is the
+ * program's, and the report is one line. */
+static inline void coro__overflow_append_name(char *buf, size_t cap, size_t *len, const char *name)
+{
+    coro__overflow_append(buf, cap, len, " \"");
+    for (; *name != '\0' && *len + 1 < cap; name++) {
+        unsigned char c = (unsigned char)*name;
+
+        buf[(*len)++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    buf[*len] = '\0';
+    coro__overflow_append(buf, cap, len, "\"");
+}
+
+/* "libcoro: stack overflow in coroutine 0x... (stack N bytes)\n" in buf,
+ * with the coroutine's name in quotes after its address when it has one;
  * returns its length. */
 static inline size_t coro__overflow_message(char *buf, size_t cap, const void *co,
-                                            size_t stack_bytes)
+                                            const char *name, size_t stack_bytes)
 {
     size_t len = 0;
 
     coro__overflow_append(buf, cap, &len, "libcoro: stack overflow in coroutine 0x");
     coro__overflow_append_number(buf, cap, &len, (uintptr_t)co, 16);
+    if (name[0] != '\0')
+        coro__overflow_append_name(buf, cap, &len, name);
     coro__overflow_append(buf, cap, &len, " (stack ");
     coro__overflow_append_number(buf, cap, &len, stack_bytes, 10);
     coro__overflow_append(buf, cap, &len, " bytes)\n");

@@ -46,16 +46,17 @@ static bool in_guard(const EXCEPTION_POINTERS *exception, const struct coro__sta
 
 static LONG CALLBACK on_exception(EXCEPTION_POINTERS *exception)
 {
-    const struct coro *co = NULL;
+    const void *co = NULL;
+    const char *name = "";
     coro__overflow_running_fn *running = atomic_load_explicit(&running_stack, memory_order_relaxed);
     const struct coro__stack *stack;
 
     if (running == NULL || !guard_exception(exception->ExceptionRecord))
         return EXCEPTION_CONTINUE_SEARCH;
-    stack = running(&co);
+    stack = running(&co, &name);
     if (stack != NULL && stack->lo != NULL && in_guard(exception, stack)) {
         char message[160];
-        size_t len = coro__overflow_message(message, sizeof message, co, stack->size);
+        size_t len = coro__overflow_message(message, sizeof message, co, name, stack->size);
         DWORD written;
 
         WriteFile(GetStdHandle(STD_ERROR_HANDLE), message, (DWORD)len, &written, NULL);

@@ -222,3 +222,29 @@ int coro__pages_guard_stack(void *at, size_t guard_bytes, size_t stack_bytes)
         return ENOMEM;
     return 0;
 }
+
+size_t coro__pages_lowest_resident(const void *at, size_t bytes)
+{
+    size_t page = coro__page_size();
+    unsigned char in_memory[256]; /* a page each: 1 MiB asked at a time */
+    int saved_errno = errno;
+    size_t done = 0;
+
+    while (done < bytes) {
+        size_t pages = (bytes - done) / page;
+
+        if (pages > sizeof in_memory)
+            pages = sizeof in_memory;
+        if (mincore((char *)at + done, pages * page, in_memory) != 0)
+            break;
+        for (size_t i = 0; i < pages; i++) {
+            if (in_memory[i] & 1) {
+                errno = saved_errno;
+                return done + i * page;
+            }
+        }
+        done += pages * page;
+    }
+    errno = saved_errno;
+    return done;
+}

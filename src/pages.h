@@ -45,6 +45,12 @@ void coro__pages_drop(const struct coro__pages_range *ranges, size_t count);
  * when touched. */
 void coro__pages_populate(const struct coro__pages_range *ranges, size_t count);
 
+/* The offset from at (page-aligned) of the lowest page of [at, at + bytes)
+ * that is in memory, or bytes when none is: touched, and not since
+ * dropped or swapped out. Where the system cannot tell, the page it could
+ * not ask about counts as in memory. Keeps errno as it was. */
+size_t coro__pages_lowest_resident(const void *at, size_t bytes);
+
 /*
  * Guards, pages that fault when touched, come in two kinds. Guard regions
  * (Linux 6.13 and later, MADV_GUARD_INSTALL) do not split a mapping, so a

@@ -8,6 +8,10 @@
 
 #include <errno.h>
 #include <windows.h>
+/* QueryWorkingSetEx() as kernel32 exports it (K32QueryWorkingSetEx): no
+ * psapi.dll to link. */
+#define PSAPI_VERSION 2
+#include <psapi.h>
 
 atomic_size_t coro__page_size_known;
 
@@ -36,11 +40,19 @@ void coro__pages_unmap(void *at, size_t bytes)
 }
 
 /* MEM_RESET: the pages stay committed, and the system may take them back
- * without writing them out. */
+ * without writing them out. VirtualUnlock() of pages that are not locked
+ * takes them out of the working set now (and fails, saying they were not
+ * locked), so that they no longer count as touched
+ * (coro__pages_lowest_resident()). */
 void coro__pages_drop(const struct coro__pages_range *ranges, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
+    DWORD saved_error = GetLastError();
+
+    for (size_t i = 0; i < count; i++) {
         (void)VirtualAlloc(ranges[i].at, ranges[i].bytes, MEM_RESET, PAGE_READWRITE);
+        (void)VirtualUnlock(ranges[i].at, ranges[i].bytes);
+    }
+    SetLastError(saved_error);
 }
 
 /* Committed pages become resident at their first touch, which costs what
@@ -94,4 +106,33 @@ int coro__pages_guard_stack(void *at, size_t guard_bytes, size_t stack_bytes)
         return ENOMEM;
     }
     return 0;
+}
+
+/* A page is in memory while it is in the process's working set. */
+size_t coro__pages_lowest_resident(const void *at, size_t bytes)
+{
+    size_t page = coro__page_size();
+    PSAPI_WORKING_SET_EX_INFORMATION pages[64];
+    DWORD saved_error = GetLastError();
+    size_t done = 0;
+
+    while (done < bytes) {
+        size_t count = (bytes - done) / page;
+
+        if (count > sizeof pages / sizeof pages[0])
+            count = sizeof pages / sizeof pages[0];
+        for (size_t i = 0; i < count; i++)
+            pages[i].VirtualAddress = (char *)at + done + i * page;
+        if (!QueryWorkingSetEx(GetCurrentProcess(), pages, (DWORD)(count * sizeof pages[0])))
+            break;
+        for (size_t i = 0; i < count; i++) {
+            if (pages[i].VirtualAttributes.Valid) {
+                SetLastError(saved_error);
+                return done + i * page;
+            }
+        }
+        done += count * page;
+    }
+    SetLastError(saved_error);
+    return done;
 }

@@ -95,6 +95,16 @@ static inline void coro__fiber_init_unknown(struct coro__sanitizer_fiber *fiber)
     *fiber = (struct coro__sanitizer_fiber){0};
 }
 
+/* A fiber on the stack that on_stack's side runs on (which a switch from
+ * it taught), below top. */
+static inline void coro__fiber_init_below(struct coro__sanitizer_fiber *fiber,
+                                          const struct coro__sanitizer_fiber *on_stack, void *top)
+{
+    const char *bottom = on_stack->stack_bottom;
+
+    coro__fiber_init(fiber, bottom, bottom != NULL ? (size_t)((char *)top - bottom) : 0);
+}
+
 static inline void coro__fiber_release(struct coro__sanitizer_fiber *fiber)
 {
 #ifdef CORO_TSAN
@@ -172,6 +182,12 @@ static inline void coro__fiber_init(struct coro__sanitizer_fiber *fiber, const v
 static inline void coro__fiber_init_unknown(struct coro__sanitizer_fiber *fiber)
 {
     (void)fiber;
+}
+
+static inline void coro__fiber_init_below(struct coro__sanitizer_fiber *fiber,
+                                          const struct coro__sanitizer_fiber *on_stack, void *top)
+{
+    (void)fiber, (void)on_stack, (void)top;
 }
 
 static inline void coro__fiber_release(struct coro__sanitizer_fiber *fiber)

@@ -168,3 +168,7 @@ void coro__stack_release(struct coro__stack_cache *cache, const struct coro__sta
         release_slowly(cache, s);
 }
 
+size_t coro__stack_touched(const struct coro__stack *s)
+{
+    return s->size - coro__pages_lowest_resident(s->lo, s->size);
+}

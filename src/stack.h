@@ -34,6 +34,11 @@ int coro__stack_acquire(struct coro__stack_cache *cache, struct coro__stack *s, 
  * the stack it describes. */
 void coro__stack_release(struct coro__stack_cache *cache, const struct coro__stack *s);
 
+/* How deep s has been touched: the bytes from its top down to its lowest
+ * page in memory (pages.h). A stack from the pool has only its top page in
+ * memory; one from a cache keeps what its earlier coroutines touched. */
+size_t coro__stack_touched(const struct coro__stack *s);
+
 /* At thread exit: the cache's stacks go back to the pool. */
 void coro__stack_cache_drain(struct coro__stack_cache *cache);
 

@@ -13,7 +13,9 @@
  *   working     running on a second thread, blocked in wait_in_worker()
  *
  * and one destroyed, whose stack waits in the thread's cache for reuse,
- * record and all: it must not be listed.
+ * record and all: it must not be listed. Three have names (the *_NAME
+ * below): recursing an ASCII one, outer a UTF-8 one, working one longer
+ * than coro_set_name() keeps; the others have none.
  * The coroutines are created in that order, so that gdb lists them so on
  * a fresh stack pool. With the argument `crash`, stop_here() executes an
  * illegal instruction instead, for a core file: in its own frame, not in
@@ -38,6 +40,12 @@
 #define NOINLINE __attribute__((noinline))
 
 coro_t *recursing, *delegating, *inner, *fresh, *finished, *outer, *running, *working;
+
+/* The names, as tests/gdb/check.py expects them: working's is cut to
+ * CORO_NAME_MAX - 1 bytes, "worker-on-thread-2-with-a-long-" as listed. */
+#define RECURSING_NAME "producer"
+#define OUTER_NAME "\xc3\xa4u\xc3\x9f" "ere" /* äußere */
+#define WORKING_NAME "worker-on-thread-2-with-a-long-name"
 
 /* Kept from being folded into a loop, or its calls into jumps. */
 static volatile int depth_seen;
@@ -250,7 +258,13 @@ int main(int argc, char **argv)
     running = create(running_body, NULL);
     outer = create(outer_body, running);
     working = create(working_body, NULL);
+    if (coro_set_name(recursing, RECURSING_NAME) != 0 || coro_set_name(outer, OUTER_NAME) != 0 ||
+        coro_set_name(working, WORKING_NAME) != 0) {
+        fprintf(stderr, "coro_set_name failed\n");
+        return 1;
+    }
     coro_t *gone = create(recursing_body, NULL);
+    coro_set_name(gone, "gone"); /* destroyed: not listed, name and all */
     coro_next(gone);
     if (coro_destroy(gone) != 0) {
         fprintf(stderr, "coro_destroy failed\n");

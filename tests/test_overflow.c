@@ -99,6 +99,38 @@ static void assert_overflow_reported(int (*fn)(void *), size_t stack_size)
     assert_non_null(strstr(result.err, expected));
 }
 
+/* A coroutine named by coro_set_name(), with a tab in its name, overflows. */
+static int overflow_named(void *unused)
+{
+    coro_t *co = coro_create(overflowing_body, NULL, 0);
+
+    (void)unused;
+    coro_set_name(co, "parser\tof \"input\"");
+    printf("%p\n", (void *)co);
+    fflush(stdout);
+    coro_next(co);
+    return 0;
+}
+
+/* The report gives the name after the address, in quotes, its control
+ * characters as '?'. */
+static void test_overflow_report_gives_the_name(void **state)
+{
+    struct child_result result;
+    char expected[160];
+
+    (void)state;
+    if (!segv_is_default())
+        skip();
+    run_in_child(overflow_named, NULL, &result);
+    snprintf(expected, sizeof expected,
+             "libcoro: stack overflow in coroutine %.*s \"parser?of \"input\"\" (stack %u bytes)\n",
+             (int)strcspn(result.out, "\n"), result.out, CORO_DEFAULT_STACK_SIZE);
+    assert_true(WIFSIGNALED(result.status));
+    assert_int_equal(WTERMSIG(result.status), SIGABRT);
+    assert_non_null(strstr(result.err, expected));
+}
+
 /* Runs fn, which faults or raises SIGSEGV in a coroutine, in a child: it
  * dies of the SIGSEGV, as without libcoro, and nothing names libcoro.
  * Skipped where a sanitizer owns SIGSEGV. */
@@ -415,6 +447,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overflow_min_stack_is_named),
         cmocka_unit_test(test_overflow_default_stack_is_named),
+        cmocka_unit_test(test_overflow_report_gives_the_name),
         cmocka_unit_test(test_overflow_nested_names_inner),
         cmocka_unit_test(test_overflow_between_neighbours_is_named),
         cmocka_unit_test(test_overflow_after_fork_is_named),

@@ -13,8 +13,8 @@ the program runs under
 qemu-user: gdb (gdb-multiarch) debugs it through qemu's gdb stub, and the
 core file is the one qemu writes.
 
-`info coroutines` must list each coroutine with its state and body, and
-`coroutine N` + bt show its frames in order; with no live coroutine
+`info coroutines` must list each coroutine with its state, name and body,
+and `coroutine N` + bt show its frames in order; with no live coroutine
 (gdb_target none), say so, not fail; on the stripped program (STRIPPED,
 the same built with -s), say why it finds no libcoro. Where the kernel
 puts core files out of reach, it says SKIPPED, which ctest takes for a
@@ -46,6 +46,8 @@ WORK_DIR = os.environ.get("GDB_CHECK_WORK_DIR", "")
 RUNNER = [word for word in os.environ.get("GDB_CHECK_RUNNER", "").split("|") if word]
 
 HEX = "0x[0-9a-f]+"
+# gdb_target's names (its *_NAME): working's as coro_set_name() cut it.
+PRODUCER, OUTER_NAME, WORKER = "producer", "\u00e4u\u00dfere", "worker-on-thread-2-with-a-long-"
 THREAD_FRAMES = ["stop_here", "main"]
 
 SETUP = ["set pagination off", "set width 0", "set confirm off", "source " + SCRIPT]
@@ -301,20 +303,38 @@ def check_listing(session):
     """The checks of a session of COMMANDS, live or on a core file."""
     name = session.name
     listing = session["list"]
-    # Listed in creation order: each with its number, state and body.
-    entries = ["suspended +recursing_body", "suspended +inner_body .*delegated to by",
+    # Listed in creation order: each with its number, state, name (or
+    # blanks) and body.
+    entries = ["suspended +%s +recursing_body" % PRODUCER,
+               "suspended +inner_body .*delegated to by",
                "suspended +delegating_body .*delegate " + HEX, "created +finished_body",
                "dead +finished_body", "running +running_body .*thread 1",
-               "normal +outer_body", "running +working_body .*thread 2"]
+               "normal +%s +outer_body" % OUTER_NAME,
+               "running +%s +working_body .*thread 2" % WORKER]
     for number, entry in enumerate(entries, 1):
         expect("%s: info coroutines, coroutine %d" % (name, number), listing,
                r"\n[* ] %d +%s %s[^\n]*\n" % (number, HEX, entry))
+    # A Name column as wide as the longest name (the unnamed ones blank),
+    # and every body in its column.
+    header = re.search(r"^  Id  Address +State +Name {%d}Body +Stack$" % (len(WORKER) - 3),
+                       listing, re.M)
+    check("%s: info coroutines, a Name column as wide as the longest name" % name,
+          header is not None, listing)
+    body_at = header.group(0).find("Body") if header else 0
+    lines = [line for line in listing.splitlines() if re.match(r"[* ] [0-9]", line)]
+    check("%s: info coroutines, the bodies in their column" % name,
+          len(lines) == 8 and all(re.match(r"[a-z]+_body ", line[body_at:]) for line in lines),
+          listing)
     check("%s: info coroutines lists no destroyed coroutine" % name,
-          not re.search(r"\n[* ] 9 ", listing), listing)
+          not re.search(r"\n[* ] 9 ", listing) and "gone" not in listing, listing)
     expect("%s: the current coroutine is marked" % name, listing, r"\n\* 6 ")
     expect("%s: stack ranges and resident sizes" % name, listing,
            r"recursing_body +\[%s-%s\] [1-9][0-9]*/64 KiB resident" % (HEX, HEX))
 
+    expect_start("%s: coroutine 1, named" % name, session["recursing"],
+                 r"\[Coroutine 1 \"%s\" \(%s, suspended, recursing_body\); " % (PRODUCER, HEX))
+    expect_start("%s: coroutine delegating, unnamed" % name, session["by-address"],
+                 r"\[Coroutine 3 \(%s, suspended, delegating_body\); " % HEX)
     expect_frames("%s: coroutine 1" % name, session["recursing"],
                   ["descend", "descend", "descend", "recursing_body", "coro_main"], THREAD_FRAMES)
     expect("%s: frame function descend, up" % name, session["up"],
@@ -336,8 +356,10 @@ def check_listing(session):
 
     # bt-all: the suspended and normal ones, each its own stack.
     all_text = session["all"]
-    for entry in ["1 .*suspended, recursing_body", "2 .*suspended, inner_body",
-                  "3 .*suspended, delegating_body", "7 .*normal, outer_body"]:
+    for entry in ['1 "%s" \\(%s, suspended, recursing_body' % (PRODUCER, HEX),
+                  "2 \\(%s, suspended, inner_body" % HEX,
+                  "3 \\(%s, suspended, delegating_body" % HEX,
+                  '7 "%s" \\(%s, normal, outer_body' % (OUTER_NAME, HEX)]:
         expect("%s: coroutine bt-all" % name, all_text, r"\nCoroutine %s\):\n" % entry)
     first = re.search(r"\nCoroutine 1 [^\n]*\n(#[^\n]*\n)+", all_text)
     expect_frames("%s: bt-all, coroutine 1" % name, first.group(0) if first else "",
@@ -364,8 +386,8 @@ def check_listing(session):
            "`no_such_symbol` is neither a number from `info coroutines` nor an expression")
     expect("%s: coroutine 5" % name, errors, "Coroutine 5 is dead: it has no stack to show")
     expect("%s: under set language rust" % name, session["rust"],
-           r"\n[* ] 1 +%s suspended +recursing_body .*Coroutine 1 \(%s, suspended, "
-           r"recursing_body\)" % (HEX, HEX), re.S)
+           r"\n[* ] 1 +%s suspended +%s +recursing_body .*Coroutine 1 \"%s\" \(%s, "
+           r"suspended, recursing_body\)" % (HEX, PRODUCER, PRODUCER, HEX), re.S)
 
 
 def check_none(session):
@@ -396,6 +418,11 @@ def live():
         "@@ moved", "bt",
         "@@ destroying", "coroutine delegating", "print (int)coro_destroy(delegating)",
         "@@ destroyed", "bt",
+        # Names given and taken away meanwhile; with none, no Name column.
+        "@@ renamed", 'print (int)coro_set_name(inner, "consumer")', "info coroutines",
+        "@@ unnamed", "print (int)coro_set_name(recursing, 0)",
+        'print (int)coro_set_name(outer, "")', "print (int)coro_set_name(working, 0)",
+        "print (int)coro_set_name(inner, 0)", "info coroutines",
         "@@ stepping", "coroutine 1", "stepi", "@@ stepped", "bt", "kill"]
     gcore = os.path.join(WORK_DIR, "gcore.core")
     if not RUNNER:
@@ -415,7 +442,8 @@ def live():
     expect_start("live: a fresh unwind after the coroutine ran", session["unwound"],
                  r"#1 +[^\n]* in running_body \(")
     expect_start("live: the coroutine ended", session["moving-list"],
-                 r"\[Coroutine 1 ended in a function gdb called: it is no longer selected\]\n")
+                 r"\[Coroutine 1 \"%s\" ended in a function gdb called: it is no longer "
+                 r"selected\]\n" % PRODUCER)
     expect_frames("live: resuming the coroutine ends the selection", session["moved"],
                   ["stop_here", "running_body", "coro_main"], ["descend"])
     expect_start("live: bt after the coroutine was destroyed", session["destroyed"],
@@ -424,6 +452,13 @@ def live():
     expect_frames("live: bt after the coroutine was destroyed", session["destroyed"],
                   ["stop_here", "running_body", "coro_main"],
                   ["coro_yield_from", "delegating_body"])
+    expect("live: a name given from gdb", session["renamed"],
+           r"\n  2 +%s [a-z]+ +consumer +inner_body " % HEX)
+    expect("live: no name left, no Name column", session["unnamed"],
+           r"\n  Id  Address        State     Body                     Stack\n"
+           r"  1 +%s dead +recursing_body " % HEX)
+    check("live: no name left, no Name column", "Name" not in session["unnamed"],
+          session["unnamed"])
 
     # gdb alone, without the extension: the running coroutine's frames go
     # on into the one that resumed it (outer, normal), and on to main, up

@@ -48,12 +48,13 @@ class Memory:
 
 
 # The layout of the x86-64 ucontext backend as gdb_target reads it (struct
-# coro of 112 bytes; the fields' offsets in it), with the context's sides
-# and register offsets.
+# coro of 144 bytes; the fields' offsets in it, its name a char[32] at
+# 72), with the context's sides and register offsets.
 REGISTERS = "rip rsp rbp rbx r12 r13 r14 r15"
-RECORD = dict(fn=0, arg=8, status=16, delegate=32, delegator=40, resumer=104,
-              stack_lo=72, stack_size=80, context_at=112)
-CORO_BYTES = 112
+RECORD = dict(fn=0, arg=8, status=16, delegate=32, delegator=40, resumer=136,
+              stack_lo=104, stack_size=112, context_at=144, name=72)
+NAME_MAX = 32
+CORO_BYTES = 144
 CONTEXT_SIZE = 1056
 SLAB = dict(next=0, base=40, size_class=32)
 SIZE_CLASS = dict(usable=16, slot_size=24, slot_count=32)
@@ -73,7 +74,8 @@ def debug_bytes(version=layout.DEBUG_VERSION, registers=REGISTERS, coro_bytes=CO
             + struct.pack("<QQ", STACKS_AT, CONTEXT_AT)
             + struct.pack("<9H", *(RECORD[name] for name in (
                 "fn", "arg", "status", "delegate", "delegator", "resumer",
-                "stack_lo", "stack_size", "context_at")))).ljust(128, b"\0")
+                "stack_lo", "stack_size", "context_at")))
+            + struct.pack("<2H", RECORD["name"], NAME_MAX)).ljust(128, b"\0")
 
 
 def stacks_bytes():
@@ -135,16 +137,18 @@ class Process:
         return base + (slot + 1) * SLOT_SIZE - RECORD_BYTES
 
     def put_record(self, base, slot, fn=0x4010, status=SUSPENDED, delegate=0, delegator=0,
-                   resumer=0, stack_lo=None, stack_size=USABLE):
-        """A coroutine's record at the top of a slot's stack; its address."""
+                   resumer=0, stack_lo=None, stack_size=USABLE, name=b""):
+        """A coroutine's record at the top of a slot's stack; its address.
+        name: the bytes of its name array (NUL-padded to its size)."""
         at = self.record_at(base, slot)
         top = base + (slot + 1) * SLOT_SIZE
         fields = dict(fn=fn, delegate=delegate, delegator=delegator, resumer=resumer,
                       stack_lo=top - USABLE if stack_lo is None else stack_lo,
                       stack_size=stack_size)
-        for name, value in fields.items():
-            self.memory.write(at + RECORD[name], struct.pack("<Q", value))
+        for field, value in fields.items():
+            self.memory.write(at + RECORD[field], struct.pack("<Q", value))
         self.memory.write(at + RECORD["status"], struct.pack("<i", status))
+        self.memory.write(at + RECORD["name"], name.ljust(NAME_MAX, b"\0"))
         return at
 
     def library(self, symbol=layout.no_symbol):
@@ -165,8 +169,9 @@ class DescriptorTest(unittest.TestCase):
         self.assertEqual(library.registers, REGISTERS.split())
         self.assertEqual((library.off_fn, library.off_status, library.off_delegate,
                           library.off_delegator, library.off_resumer, library.off_stack_lo,
-                          library.off_stack_size, library.off_context),
-                         (0, 16, 32, 40, 104, 72, 80, 112))
+                          library.off_stack_size, library.off_context, library.off_name,
+                          library.name_max),
+                         (0, 16, 32, 40, 136, 104, 112, 144, 72, 32))
         self.assertEqual(library.slabs_head, HEAD_AT)
         self.assertEqual((library.slab_next, library.slab_base, library.slab_class),
                          (SLAB["next"], SLAB["base"], SLAB["size_class"]))
@@ -182,15 +187,15 @@ class DescriptorTest(unittest.TestCase):
 
     def test_this_script_reads_the_layout_of_this_test(self):
         self.assertEqual((layout.DEBUG_VERSION, layout.MAX_REGISTERS, layout.CONTEXT_BYTES),
-                         (3, MAX_REGISTERS, len(context_bytes())))
+                         (4, MAX_REGISTERS, len(context_bytes())))
 
     def test_record_bytes_rounds_the_context_up_to_16(self):
-        self.assertEqual(Process().library().record_bytes, 112 + 1056)
+        self.assertEqual(Process().library().record_bytes, 144 + 1056)
         process = Process()
         context = bytearray(context_bytes())
         context[0:4] = struct.pack("<I", 1057)
         process.memory.write(CONTEXT_AT, bytes(context))
-        self.assertEqual(process.library().record_bytes, 112 + 1072)
+        self.assertEqual(process.library().record_bytes, 144 + 1072)
 
     def test_cannot_walk_without_registers_or_their_offsets(self):
         process = Process()
@@ -205,7 +210,7 @@ class DescriptorTest(unittest.TestCase):
         with self.assertRaises(layout.VersionMismatch) as raised:
             process.library()
         self.assertEqual(str(raised.exception),
-                         "libcoro at 0x1000 has debug layout version 1; this script reads 3.")
+                         "libcoro at 0x1000 has debug layout version 1; this script reads 4.")
 
     def test_an_unreadable_descriptor_is_unreadable(self):
         process = Process()
@@ -288,6 +293,52 @@ class SlabWalkTest(unittest.TestCase):
         process = Process()
         process.memory.write(STACKS_AT, struct.pack("<Q", 0x9000))
         self.assertEqual(process.library().find_coroutines(), ([], 1, 1))
+
+
+class NameTest(unittest.TestCase):
+    """coro_set_name()'s name, read from the record: up to its NUL, as
+    UTF-8."""
+
+    def setUp(self):
+        self.process = Process()
+        self.process.add_slab(0x3000, 0x100000, 1)
+
+    def name(self, data):
+        self.process.put_record(0x100000, 0, name=data)
+        found, _, _ = self.process.library().find_coroutines()
+        return found[0].name
+
+    def test_named_and_unnamed(self):
+        self.assertEqual(self.name(b"producer"), "producer")
+        self.assertEqual(self.name(b""), "")
+
+    def test_up_to_the_nul(self):
+        # A longer name's bytes left after a shorter one's NUL.
+        self.assertEqual(self.name(b"ab\0cdef"), "ab")
+
+    def test_the_longest_name_kept(self):
+        self.assertEqual(self.name(b"n" * (NAME_MAX - 1)), "n" * (NAME_MAX - 1))
+
+    def test_no_nul_in_the_array_reads_only_the_array(self):
+        at = self.process.put_record(0x100000, 0, name=b"x" * NAME_MAX)
+        self.process.memory.write(at + RECORD["name"] + NAME_MAX, b"y")
+        co = layout.Coroutine(self.process.library(), at)
+        self.assertEqual(co.name, "x" * NAME_MAX)
+
+    def test_utf8_and_bytes_that_are_not(self):
+        self.assertEqual(self.name("\u00e4u\u00dfere".encode()), "\u00e4u\u00dfere")
+        # Cut inside a character (coro_set_name() cuts bytes), and not UTF-8.
+        self.assertEqual(self.name(b"ab\xc3"), "ab\ufffd")
+        self.assertEqual(self.name(b"\xff\xfe"), "\ufffd\ufffd")
+
+    def test_printable_and_title(self):
+        co = layout.Coroutine(self.process.library(), self.process.put_record(0x100000, 0))
+        self.assertEqual(layout.title(co, 3), "Coroutine 3")
+        co.name = "producer"
+        self.assertEqual(layout.title(co, 3), 'Coroutine 3 "producer"')
+        co.name = "a\tb\nc\x1b[0m\u00e4\ufffd"
+        self.assertEqual(layout.printable(co.name), "a\\tb\\nc\\x1b[0m\u00e4\ufffd")
+        self.assertEqual(layout.title(co, 1), 'Coroutine 1 "a\\tb\\nc\\x1b[0m\u00e4\ufffd"')
 
 
 class RegistersTest(unittest.TestCase):

@@ -10,7 +10,7 @@ from . import inferior
 from . import layout
 from . import state
 from .inferior import CoroError, symbol
-from .layout import NORMAL, RUNNING, SUSPENDED
+from .layout import NORMAL, RUNNING, SUSPENDED, printable, title
 
 
 def list_coroutines():
@@ -20,7 +20,9 @@ def list_coroutines():
     return inferior.list_coroutines()
 
 
-def describe(co, number, threads, marked, pages, page_size):
+def describe(co, number, threads, marked, pages, page_size, name_width):
+    """co's line of `info coroutines`; name_width: that of the Name
+    column, or 0 for none."""
     function = symbol(co.fn) or "%#x" % co.fn
     thread = threads.get(co.address)
     extra = []
@@ -36,8 +38,9 @@ def describe(co, number, threads, marked, pages, page_size):
                                        co.stack_size // 1024)
     except (gdb.error, OSError, layout.Unreadable):
         size = "%d KiB" % (co.stack_size // 1024)
-    return "%s %-3d %#x %-9s %-24s [%#x-%#x] %s%s" % (
-        "*" if marked else " ", number, co.address, co.state, function,
+    name = "%-*s " % (name_width, printable(co.name)) if name_width else ""
+    return "%s %-3d %#x %-9s %s%-24s [%#x-%#x] %s%s" % (
+        "*" if marked else " ", number, co.address, co.state, name, function,
         co.stack_lo, co.stack_hi, size, (", " + ", ".join(extra)) if extra else "")
 
 
@@ -53,6 +56,7 @@ def shown(co, threads):
 
 class InfoCoroutines(gdb.Command):
     """List every coroutine of the process: number, address, state,
+    name (coro_set_name(); the column is left out when none has one),
     body, stack range and how much of it is resident (of a core file:
     how much of it the core holds), the thread that executes on it,
     and delegation links (coro_yield_from). `*` marks the one whose
@@ -71,11 +75,16 @@ class InfoCoroutines(gdb.Command):
             return
         threads = inferior.threads_on_stacks(coroutines)
         pages, page_size = inferior.page_map()
+        # A Name column as wide as the longest name, where one has a name.
+        name_width = max(len(printable(co.name)) for co in coroutines)
+        if name_width:
+            name_width = max(name_width, len("Name"))
         try:
-            gdb.write("  Id  Address        State     Body                     Stack\n")
+            gdb.write("  Id  Address        State     %sBody                     Stack\n"
+                      % ("%-*s " % (name_width, "Name") if name_width else ""))
             for number, co in enumerate(coroutines, 1):
                 gdb.write(describe(co, number, threads, shown(co, threads),
-                                   pages, page_size) + "\n")
+                                   pages, page_size, name_width) + "\n")
         finally:
             if pages is not None:
                 os.close(pages)
@@ -116,10 +125,10 @@ def select(co, number, coroutines, threads, announce=True):
         raise CoroError("Where this libcoro (%s backend) saves registers is not known "
                         "on this platform." % co.library.backend)
     if co.status == RUNNING:
-        raise CoroError("Coroutine %d is running, on no thread gdb knows of." % number)
+        raise CoroError("%s is running, on no thread gdb knows of." % title(co, number))
     registers = co.switched_out_registers(coroutines)
     if registers is None:
-        raise CoroError("Coroutine %d is %s: it has no stack to show." % (number, co.state))
+        raise CoroError("%s is %s: it has no stack to show." % (title(co, number), co.state))
     thread = gdb.selected_thread()
     state.deselect(False)
     level, frame = 0, gdb.newest_frame()
@@ -130,8 +139,8 @@ def select(co, number, coroutines, threads, announce=True):
                                       co.resumed_one(coroutines), level, thread_pc, thread_sp)
     gdb.invalidate_cached_frames()
     if announce:
-        gdb.write("[Coroutine %d (%#x, %s, %s); `coroutine` goes back to thread %d]\n"
-                  % (number, co.address, co.state, symbol(co.fn), thread.num))
+        gdb.write("[%s (%#x, %s, %s); `coroutine` goes back to thread %d]\n"
+                  % (title(co, number), co.address, co.state, symbol(co.fn), thread.num))
     gdb.execute(("frame %d" if announce else "select-frame %d") % (level + 1))
 
 
@@ -187,8 +196,8 @@ def backtrace_all(bt_arguments):
         for number, co in enumerate(coroutines, 1):
             if co.status not in (SUSPENDED, NORMAL) or co.address in threads:
                 continue
-            gdb.write("\nCoroutine %d (%#x, %s, %s):\n"
-                      % (number, co.address, co.state, symbol(co.fn)))
+            gdb.write("\n%s (%#x, %s, %s):\n"
+                      % (title(co, number), co.address, co.state, symbol(co.fn)))
             select(co, number, coroutines, threads, announce=False)
             try:
                 gdb.execute("bt " + bt_arguments)

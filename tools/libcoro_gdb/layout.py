@@ -13,7 +13,7 @@
 import os
 import struct
 
-DEBUG_VERSION = 3  # CORO__DEBUG_VERSION
+DEBUG_VERSION = 4  # CORO__DEBUG_VERSION
 STATES = ("created", "suspended", "running", "normal", "dead")
 CREATED, SUSPENDED, RUNNING, NORMAL, DEAD = range(5)
 MAX_REGISTERS = 15  # CORO__DEBUG_MAX_REGISTERS
@@ -68,7 +68,8 @@ class Library:
         stacks_at, context_at = struct.unpack_from("<QQ", root, 88)
         (self.off_fn, _, self.off_status, self.off_delegate,
          self.off_delegator, self.off_resumer, self.off_stack_lo,
-         self.off_stack_size, self.off_context) = struct.unpack_from("<9H", root, 104)
+         self.off_stack_size, self.off_context, self.off_name,
+         self.name_max) = struct.unpack_from("<11H", root, 104)
 
         stacks = read(stacks_at, STACKS_BYTES)
         self.slabs_head = struct.unpack_from("<Q", stacks, 0)[0]
@@ -176,6 +177,9 @@ class Coroutine:
         self.stack_lo = word(library.off_stack_lo)
         self.stack_size = word(library.off_stack_size)
         self.context = address + library.off_context
+        # coro_set_name()'s: up to its NUL ("" for none), as UTF-8.
+        name = data[library.off_name:library.off_name + library.name_max]
+        self.name = name.split(b"\0")[0].decode("utf-8", "replace")
 
     def read_again(self):
         """The same record, read again."""
@@ -240,6 +244,20 @@ class Coroutine:
             if page != ZERO_PAGE:
                 resident += SCAN_PAGE
         return resident
+
+
+def printable(name):
+    """A coroutine's name as shown: the characters that do not print
+    (a newline, an escape) as a Python string literal writes them."""
+    return "".join(character if character.isprintable()
+                   else character.encode("unicode_escape").decode("ascii")
+                   for character in name)
+
+
+def title(co, number):
+    """How a message names co, number `number` of `info coroutines`:
+    Coroutine N, then its name quoted, if it has one."""
+    return "Coroutine %d" % number + (' "%s"' % printable(co.name) if co.name else "")
 
 
 def what_happened(co, resumed, registers):

@@ -70,16 +70,16 @@ def deselect(announce):
     selection = None
     gdb.invalidate_cached_frames()
     if announce:
-        gdb.write("[Coroutine %d no longer selected: thread %s shows its own stack again]\n"
-                  % (ended.number, inferior.thread_number(ended.thread)))
+        gdb.write("[%s no longer selected: thread %s shows its own stack again]\n"
+                  % (layout.title(ended.co, ended.number), inferior.thread_number(ended.thread)))
         gdb.execute("frame")
 
 
 def drop_stale(announce):
     if selection is not None and selection.stale:
         if announce:
-            gdb.write("[Coroutine %d %s a function gdb called: it is no longer "
-                      "selected]\n" % (selection.number, selection.stale))
+            gdb.write("[%s %s a function gdb called: it is no longer selected]\n"
+                      % (layout.title(selection.co, selection.number), selection.stale))
         deselect(False)
 
 
