@@ -435,12 +435,63 @@ void test_uncaught_terminates_at_the_throw(void **)
     assert_true(verdict);
 }
 
+/* Run on the thread's stack: throws from three calls deep. */
+void *throw_on_thread_stack(void *what)
+{
+    record.current_in_handler = coro_current();
+    three_calls_deep(2, static_cast<const char *>(what));
+    return nullptr;
+}
+
+/* Catches what its call on the thread's stack threw, yields, then lets the
+ * next one escape the body too. */
+void *calling_thrower_body(coro_t *co, void *)
+{
+    Counted counted;
+
+    coro_defer(co, count_cleanup, nullptr);
+    try {
+        coro_call_on_thread_stack(throw_on_thread_stack, const_cast<char *>("on the thread"));
+    } catch (const std::runtime_error &error) {
+        record.caught_inside = std::string(error.what()) == "on the thread" && coro_current() == co;
+    }
+    coro_yield(co, INT_TO_PTR(1));
+    coro_call_on_thread_stack(throw_on_thread_stack, const_cast<char *>("escaped"));
+    return INT_TO_PTR(2);
+}
+
+/* An exception that escapes a function run by coro_call_on_thread_stack()
+ * comes out of that call, in the coroutine, which goes on (yields) as
+ * after any call; one the body does not catch goes on out of the resume. */
+void test_out_of_a_call_on_the_thread_stack(void **)
+{
+    reset();
+    coro_t *co = must_create_sized(calling_thrower_body, nullptr, CORO_MIN_STACK_SIZE);
+
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
+    assert_true(record.caught_inside);
+    assert_null(record.current_in_handler);
+    assert_int_equal(record.destructors, 3);
+    try {
+        coro_next(co);
+        fail_msg("coro_next() returned: the exception did not come out of it");
+    } catch (const std::runtime_error &error) {
+        assert_string_equal(error.what(), "escaped");
+        assert_int_equal(coro_status(co), CORO_DEAD);
+        assert_null(coro_current());
+        assert_int_equal(record.cleanups, 1);
+        assert_int_equal(record.destructors, 3 + 3 + 1);
+    }
+    assert_int_equal(coro_destroy(co), 0);
+}
+
 } // namespace
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_caught_inside_and_escaping_out_of_next),
+        cmocka_unit_test(test_out_of_a_call_on_the_thread_stack),
         cmocka_unit_test(test_each_resuming_call_lets_it_out),
         cmocka_unit_test(test_nested_caught_in_the_outer_one),
         cmocka_unit_test(test_nested_goes_on_up),

@@ -421,6 +421,54 @@ static void test_a_delegate_is_walked_through_its_delegator(void **state)
     assert_int_equal(coro_destroy(outer), 0);
 }
 
+/* A walk from a function run on the thread's stack goes through the
+ * coroutine that called it, to that coroutine's resumer. */
+static const void *into_calling_body;
+
+static void *walk_on_thread_stack(void *arg)
+{
+    (void)arg;
+    first();
+    KEEP_FRAME();
+    return INT_TO_PTR(2);
+}
+
+static TEST_NOINLINE void *call_walker_on_thread_stack(void)
+{
+    void *value;
+
+    into_calling_body = __builtin_return_address(0);
+    value = coro_call_on_thread_stack(walk_on_thread_stack, NULL);
+    KEEP_FRAME();
+    return value;
+}
+
+static void *calling_body(coro_t *co, void *arg)
+{
+    void *value;
+
+    (void)co, (void)arg;
+    value = call_walker_on_thread_stack();
+    KEEP_FRAME();
+    return value;
+}
+
+static void test_a_call_on_the_thread_stack_is_walked_through(void **state)
+{
+    coro_t *co = must_create_sized(calling_body, NULL, CORO_MIN_STACK_SIZE);
+    const void *pcs[3];
+
+    (void)state;
+    into_runner = __builtin_return_address(0);
+    last_expected = into_runner;
+    assert_int_equal(PTR_TO_INT(resume_with_next(co)), 2);
+    pcs[0] = into_calling_body;
+    pcs[1] = into_test;
+    pcs[2] = into_runner;
+    assert_walks_hold(pcs, 3, NULL);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_close_is_reached_from_a_cleanup),
         cmocka_unit_test(test_nested_coroutines_are_walked_through),
         cmocka_unit_test(test_a_delegate_is_walked_through_its_delegator),
+        cmocka_unit_test(test_a_call_on_the_thread_stack_is_walked_through),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
