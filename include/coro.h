@@ -314,14 +314,17 @@ CORO_API const char *coro_backend(void);
  * coro_stack_used: how deep co's stack has been touched: the bytes from
  * its top down to the lowest of its pages in memory, a whole number of
  * pages, its record included (docs/internals.md): a coroutine that has
- * not run, on a fresh stack, reports one page. A stack reused on the same
- * thread keeps the pages its last coroutines touched (so that they are not
- * touched again at a page fault each), and counts them too: a figure for
- * one body alone wants a stack size that thread has not used since, or a
- * thread of its own. A page the system moved to swap counts as untouched.
- * One system call (mincore(); QueryWorkingSetEx() on Windows); from any
- * thread, on a coroutine in any state, for one that no other thread is
- * destroying.
+ * not run, on a fresh stack, reports one page (two with ucontext on
+ * AArch64, whose record is bigger than a page). A stack reused on the same
+ * thread keeps the pages its last coroutine touched, up to its top 64 KiB
+ * (so that they are not touched again at a page fault each), and counts
+ * them too: a figure for one body alone wants a stack size that thread
+ * has not used since, or a thread of its own (docs/stacks.md). A page the
+ * system moved to swap counts as untouched.
+ * It reads the system's record of resident pages (mincore(), a call per
+ * MiB of stack; on Windows QueryWorkingSetEx(), a call per 256 KiB) and
+ * not the stack itself: from any thread, on a coroutine in any state,
+ * for one that no other thread is destroying.
  * Returns the bytes, or 0 with errno EINVAL (co is NULL).
  */
 CORO_API size_t coro_stack_used(const coro_t *co);
@@ -340,7 +343,9 @@ CORO_API size_t coro_stack_size(const coro_t *co);
  * on it (the ABI's red zone left alone), and its result is returned on the
  * coroutine's stack. For the one deep call (a resolver, a formatter, a
  * compressor) that a small stack cannot hold. Outside any coroutine it is
- * a plain call.
+ * a plain call. fn starts with its caller's floating-point control state
+ * (rounding mode) and signal mask; what it changes of them ends with the
+ * call, as each coroutine's own does at a switch. errno is as fn left it.
  * While fn runs, coro_current() is NULL, and the calling coroutine (and
  * every coroutine that resumed it) stays CORO_RUNNING or CORO_NORMAL:
  * coro_yield(), coro_suspend(), coro_yield_from() and coro_defer() on it
@@ -350,13 +355,15 @@ CORO_API size_t coro_stack_size(const coro_t *co);
  * fn goes on into the calling coroutine's frames; a C++ exception that
  * escapes fn comes out of this call, in the coroutine (where the
  * backend carries exceptions: see Stack walks and exceptions, above).
- * Returns what fn returns, or NULL with errno EINVAL (fn is NULL).
+ * Returns what fn returns, or NULL with errno EINVAL (fn is NULL) or, with
+ * the ucontext backend, an error of getcontext() (nothing runs).
  */
 CORO_API void *coro_call_on_thread_stack(void *(*fn)(void *), void *arg);
 
 /*
  * coro_set_name: gives co a name, a copy of name truncated to
- * CORO_NAME_MAX - 1 bytes (NULL or "" clears it). The stack overflow
+ * CORO_NAME_MAX - 1 bytes (which may cut a multibyte character; NULL or ""
+ * clears it). The stack overflow
  * report and the gdb extension's `info coroutines` show it. Kept in co's
  * record: no memory is allocated, and nothing else costs more for it.
  * Returns 0, or EINVAL (co is NULL).

@@ -232,6 +232,32 @@ int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
     return 0;
 }
 
+/* The running side's floating-point control state into a first frame, as
+ * the switch saves it (its exception flags left out): a call on the
+ * thread's stack starts with its caller's. */
+static void copy_fp_control(char *frame)
+{
+#if defined(__x86_64__)
+    uint32_t mxcsr;
+    uint16_t x87_cw;
+
+    __asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(x87_cw));
+    mxcsr &= ~(uint32_t)0x3f;
+    memcpy(frame + CORO__FRAME_MXCSR, &mxcsr, sizeof mxcsr);
+    memcpy(frame + CORO__FRAME_X87_CW, &x87_cw, sizeof x87_cw);
+#elif defined(__aarch64__)
+    uint64_t fpcr;
+
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    put_word(frame, CORO__FRAME_FPCR, fpcr);
+#else
+    uint64_t frm;
+
+    __asm__ volatile("frrm %0" : "=r"(frm));
+    put_word(frame, CORO__FRAME_FRM, frm);
+#endif
+}
+
 /* The resumer waits in its saved frame, the lowest thing on its stack. */
 static const char *resumer_frame(const coro__context *outer)
 {
@@ -256,6 +282,7 @@ int coro__context_make_on_resumer_stack(coro__context *ctx, const coro__context 
     coro__valgrind_in_use(frame, CORO__FRAME_SIZE + CORO__FRAME_TOP_GAP);
     coro__asan_unpoison(frame, CORO__FRAME_SIZE + CORO__FRAME_TOP_GAP);
     lay_context(ctx, top, entry, arg);
+    copy_fp_control(frame);
 #if defined(_WIN64)
     /* The thread's view of its stack, as its switch saved it. */
     memcpy(frame + CORO__FRAME_TEB_DEALLOCATION_STACK,

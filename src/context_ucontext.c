@@ -211,16 +211,13 @@ static int fill_context(ucontext_t *uc)
 #endif
 
 /* ctx, but for its fiber, ready to start on [stack_lo, stack_lo +
- * stack_size). */
-static int lay_context(coro__context *ctx, void *stack_lo, size_t stack_size,
-                       void (*entry)(void *, void *), void *arg)
+ * stack_size), from uc filled by the caller. */
+static void lay_context(coro__context *ctx, void *stack_lo, size_t stack_size,
+                        void (*entry)(void *, void *), void *arg)
 {
     uintptr_t bits = (uintptr_t)ctx;
     ucontext_t *uc = &ctx->self.uc;
-    int error = fill_context(uc);
 
-    if (error != 0)
-        return error;
     uc->uc_stack.ss_sp = stack_lo;
     uc->uc_stack.ss_size = stack_size;
     uc->uc_stack.ss_flags = 0;
@@ -232,17 +229,18 @@ static int lay_context(coro__context *ctx, void *stack_lo, size_t stack_size,
     ctx->resumer = &terminal;
     makecontext(uc, (void (*)(void))coro__ucontext_root, 2,
                 (int)(unsigned)(bits >> 16 >> 16), (int)(unsigned)(bits & 0xffffffffu));
-    return 0;
 }
 
 int coro__context_make(coro__context *ctx, void *stack_lo, size_t stack_size,
                        void (*entry)(void *, void *), void *arg)
 {
-    int error = lay_context(ctx, stack_lo, stack_size, entry, arg);
+    int error = fill_context(&ctx->self.uc);
 
-    if (error == 0)
-        coro__fiber_init(CORO__FIBER(ctx->self.fiber), stack_lo, stack_size);
-    return error;
+    if (error != 0)
+        return error;
+    lay_context(ctx, stack_lo, stack_size, entry, arg);
+    coro__fiber_init(CORO__FIBER(ctx->self.fiber), stack_lo, stack_size);
+    return 0;
 }
 
 /* Below the resumer's side, on targets not named below: what the calls
@@ -281,23 +279,27 @@ char *coro__context_resumer_stack_top(const coro__context *outer)
  * most, on every target: a few words of arguments and a return address. */
 #define MAKECONTEXT_WRITES 256
 
+/* Not the template: getcontext() now, so that a call on the thread's stack
+ * starts with its caller's signal mask and floating-point state. */
 int coro__context_make_on_resumer_stack(coro__context *ctx, const coro__context *outer,
                                         char *stack_top, void (*entry)(void *, void *),
                                         void *arg)
 {
-    /* makecontext() only needs where the stack ends; ASan, where it
-     * starts, which the resumer's switch taught its fiber. */
-    size_t nominal = 64 * 1024;
-    int error;
+    /* makecontext() needs only where the stack ends; ASan's interceptor
+     * takes what it is given for the stack's bounds, which the resumer's
+     * switch taught its fiber. */
+    const char *bottom = coro__fiber_stack_bottom(CORO__FIBER(outer->resumer->fiber));
+    size_t size = bottom != NULL ? (size_t)(stack_top - bottom) : MAKECONTEXT_WRITES;
 
+    if (getcontext(&ctx->self.uc) != 0)
+        return errno;
     coro__valgrind_in_use(stack_top - MAKECONTEXT_WRITES, MAKECONTEXT_WRITES);
     coro__asan_unpoison(stack_top - MAKECONTEXT_WRITES, MAKECONTEXT_WRITES);
-    error = lay_context(ctx, stack_top - nominal, nominal, entry, arg);
-    if (error == 0)
-        coro__fiber_init_below(CORO__FIBER(ctx->self.fiber),
-                               CORO__FIBER(outer->resumer->fiber), stack_top);
-    (void)outer; /* without sanitizers */
-    return error;
+    lay_context(ctx, stack_top - size, size, entry, arg);
+    coro__fiber_init_below(CORO__FIBER(ctx->self.fiber), CORO__FIBER(outer->resumer->fiber),
+                           stack_top);
+    (void)outer; /* used only with sanitizers */
+    return 0;
 }
 
 #if CORO_SANITIZER_FIBERS

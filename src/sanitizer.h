@@ -95,6 +95,13 @@ static inline void coro__fiber_init_unknown(struct coro__sanitizer_fiber *fiber)
     *fiber = (struct coro__sanitizer_fiber){0};
 }
 
+/* The lowest byte of the stack fiber's side runs on, where a switch from
+ * it taught ASan's, or NULL. */
+static inline const void *coro__fiber_stack_bottom(const struct coro__sanitizer_fiber *fiber)
+{
+    return fiber->stack_bottom;
+}
+
 /* A fiber on the stack that on_stack's side runs on (which a switch from
  * it taught), below top. */
 static inline void coro__fiber_init_below(struct coro__sanitizer_fiber *fiber,
@@ -188,6 +195,12 @@ static inline void coro__fiber_init_below(struct coro__sanitizer_fiber *fiber,
                                           const struct coro__sanitizer_fiber *on_stack, void *top)
 {
     (void)fiber, (void)on_stack, (void)top;
+}
+
+static inline const void *coro__fiber_stack_bottom(const struct coro__sanitizer_fiber *fiber)
+{
+    (void)fiber;
+    return NULL;
 }
 
 static inline void coro__fiber_release(struct coro__sanitizer_fiber *fiber)

@@ -8,11 +8,15 @@
  * other test of the suite uses: a stack reused on a thread keeps the pages
  * its earlier coroutines touched, and counts them (coro.h).
  */
+#define _DEFAULT_SOURCE /* sigset_t, pthread_sigmask */
+
 #include "test_support.h"
 
 #include "test_hooks.h" /* the test copy of the library: its guards */
 
+#include <fenv.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #if defined(_WIN32)
 #include <malloc.h>
@@ -587,6 +591,83 @@ static void test_errno_from_fn_reaches_the_caller(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
+/* fn starts with its caller's floating-point control state (and, below,
+ * signal mask), as a plain call would; what it changes of them ends with
+ * the call, as a coroutine's own. */
+static void *round_toward_zero(void *arg)
+{
+    int mode = fegetround();
+
+    (void)arg;
+    fesetround(FE_TOWARDZERO);
+    return INT_TO_PTR(mode);
+}
+
+static void *rounding_upward_caller(coro_t *co, void *arg)
+{
+    intptr_t in_fn, after;
+
+    (void)arg;
+    fesetround(FE_UPWARD);
+    in_fn = PTR_TO_INT(coro_call_on_thread_stack(round_toward_zero, NULL));
+    after = fegetround();
+    fesetround(FE_TONEAREST);
+    coro_yield(co, INT_TO_PTR(in_fn));
+    return INT_TO_PTR(after);
+}
+
+static void test_fn_starts_with_the_callers_rounding_mode(void **state)
+{
+    coro_t *co;
+
+    (void)state;
+    if (RUNNING_ON_VALGRIND) {
+        printf("# valgrind does not keep the rounding mode\n");
+        skip();
+    }
+    co = must_create(rounding_upward_caller, NULL);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), FE_UPWARD);
+    assert_int_equal(PTR_TO_INT(coro_next(co)), FE_UPWARD);
+    assert_int_equal(fegetround(), FE_TONEAREST);
+    assert_int_equal(coro_destroy(co), 0);
+}
+
+#if !defined(_WIN32)
+static void *usr1_blocked(void *arg)
+{
+    sigset_t mask;
+
+    (void)arg;
+    if (pthread_sigmask(SIG_BLOCK, NULL, &mask) != 0)
+        return INT_TO_PTR(-1);
+    return INT_TO_PTR(sigismember(&mask, SIGUSR1));
+}
+
+static void *blocking_caller(coro_t *co, void *arg)
+{
+    sigset_t usr1;
+    void *seen;
+
+    (void)co, (void)arg;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    seen = coro_call_on_thread_stack(usr1_blocked, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+    return seen;
+}
+
+static void test_fn_starts_with_the_callers_signal_mask(void **state)
+{
+    coro_t *co = must_create(blocking_caller, NULL);
+
+    (void)state;
+    assert_int_equal(PTR_TO_INT(coro_next(co)), 1);
+    assert_int_equal(coro_destroy(co), 0);
+    assert_int_equal(PTR_TO_INT(usr1_blocked(NULL)), 0);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -605,6 +686,10 @@ int main(void)
         cmocka_unit_test(test_call_on_thread_stack_on_several_threads),
         cmocka_unit_test(test_caller_goes_on_after_the_call),
         cmocka_unit_test(test_errno_from_fn_reaches_the_caller),
+        cmocka_unit_test(test_fn_starts_with_the_callers_rounding_mode),
+#if !defined(_WIN32)
+        cmocka_unit_test(test_fn_starts_with_the_callers_signal_mask),
+#endif
     };
 
 #ifdef CORO_TEST_MPROTECT_GUARDS
