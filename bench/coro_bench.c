@@ -6,7 +6,8 @@
  *
  * Output: two '#' lines, then a line per figure as it is done (wrapped here;
  * no value has a space). NAME is memory, round_trip, round_trip_min,
- * create_destroy, create_destroy_min or round_robin, in the order run:
+ * create_destroy, create_destroy_min, round_robin or stack_used, in the
+ * order run:
  *   BENCH name=env backend=B cpu=MODEL_WITH_UNDERSCORES cpus=C
  *     guard_regions=yes|no max_map_count=M wine=yes|no reps=R iterations=I
  *   BENCH name=memory n=N n_requested=N rss_bytes_per_coro=B
@@ -15,7 +16,8 @@
  *     kept_after_destroy_bytes=B limit=L
  *   BENCH name=NAME n=N n_requested=N libcoro_ns=F baseline_ns=F ratio=F
  *     [fp_ns=F fp_ratio=F, the _min figures]
- *     [chase_ns=F chase_ratio=F, round_robin] reps=R iterations=I limit=L
+ *     [chase_ns=F chase_ratio=F, round_robin] [used_bytes=B, stack_used]
+ *     reps=R iterations=I limit=L
  *   BENCH name=NAME skipped=no_minimal_switch_for_this_architecture
  *     (a _min figure, where CMake builds no min_switch_<arch>.S)
  *   BENCH name=NAME skipped=no_makecontext_in_this_c_library
@@ -26,11 +28,15 @@
  * ratio = libcoro_ns / baseline_ns, fp_ratio = libcoro_ns / fp_ns,
  * chase_ratio = libcoro_ns / chase_ns, create_ratio = create_ns /
  * page_touch_ns (page_touch_ns: the first touch of a fresh page, chase_ns:
- * a pointer chase through the coroutines' records; see their functions);
- * limit is
- * none when n_requested was reached, else the failed coro_create()'s error.
- * memory and round_robin create coroutines until coro_create() fails, and
- * report the N reached.
+ * a pointer chase through the coroutines' records; see their functions).
+ * stack_used times coro_stack_used() over N suspended coroutines in turn,
+ * against the system call it makes, mincore() (QueryWorkingSetEx() on
+ * Windows), and the same scan for the lowest page in memory, over as many
+ * stacks laid out as libcoro's, each with its top page touched
+ * (lowest_residents()); used_bytes is the median of what coro_stack_used()
+ * returned for the N. limit is none when n_requested was reached, else the
+ * failed coro_create()'s error. memory, round_robin and stack_used create
+ * coroutines until coro_create() fails, and report the N reached.
  *
  * Flags: --smoke (tiny counts, for the ctest: the figures mean nothing),
  * --reps N (default 11), --iterations N (default 100000), --only NAME. To
@@ -54,6 +60,9 @@
 #include <time.h>
 #if defined(_WIN32)
 #include <windows.h>
+/* QueryWorkingSetEx() as kernel32 exports it (K32QueryWorkingSetEx), the
+ * one libcoro calls (src/pages_win32.c). */
+#define PSAPI_VERSION 2
 #include <psapi.h>
 #else
 #include <sys/mman.h>
@@ -75,6 +84,7 @@
 
 #define MAX_REPS 1001
 #define STACK_SIZE ((size_t)CORO_DEFAULT_STACK_SIZE)
+#define GUARD_BYTES ((size_t)16 << 10) /* below each of libcoro's stacks: src/pool.h */
 
 static struct {
     int smoke, reps;
@@ -541,14 +551,31 @@ static void creates_destroys(void *unused, long count)
     }
 }
 
+/* coro_stack_used() of the set's coroutines in turn, each repetition going
+ * on where the last stopped. */
+static void stack_useds(void *coro_set, long count)
+{
+    struct coro_set *set = coro_set;
+    size_t i = set->next;
+
+    for (long k = 0; k < count; k++) {
+        if (coro_stack_used(set->coros[i]) == 0)
+            die("coro_stack_used", errno);
+        if (++i == set->count)
+            i = 0;
+    }
+    set->next = i;
+}
+
 /* ---- the figures ---- */
 
 enum { BASELINE, FP, CHASE, LIBCORO, SERIES };
 
 /* Runs the series in turn, untimed to warm up (r == -1), then timed in every
- * repetition, and prints the figure's line of their medians. */
+ * repetition, and prints the figure's line of their medians, with the
+ * figure's own keys (extra: "" or " key=value...") before reps. */
 static void measure(const char *name, size_t n, size_t n_requested, int error,
-                    const struct series *series)
+                    const struct series *series, const char *extra)
 {
     static double ns[SERIES][MAX_REPS];
     double median_ns[SERIES] = {0};
@@ -576,7 +603,8 @@ static void measure(const char *name, size_t n, size_t n_requested, int error,
     if (series[CHASE].run != NULL)
         printf(" chase_ns=%.1f chase_ratio=%.3f", median_ns[CHASE],
                median_ns[LIBCORO] / median_ns[CHASE]);
-    printf(" reps=%d iterations=%ld limit=%s\n", opt.reps, opt.iterations, limit_name(error));
+    printf("%s reps=%d iterations=%ld limit=%s\n", extra, opt.reps, opt.iterations,
+           limit_name(error));
     fflush(stdout);
 }
 
@@ -670,7 +698,7 @@ static void run_figure(const char *name, size_t n_requested, enum baselines base
     if (baselines == RAW)
         raw_set_grow(&raw, n);
 #endif
-    measure(name, n, n_requested, coros.error, series);
+    measure(name, n, n_requested, coros.error, series, "");
     coro_set_empty(&coros);
     free(coros.coros);
     /* The min and fp contexts wait in their switch forever: nothing runs on
@@ -723,7 +751,7 @@ static void read_memory(double bytes[FIELDS])
  */
 static double page_touch_ns(size_t n)
 {
-    size_t stride = STACK_SIZE + ((size_t)16 << 10), bytes = n * stride;
+    size_t stride = GUARD_BYTES + STACK_SIZE, bytes = n * stride;
     char *slots = map_stacks(bytes);
     double start, ns;
 
@@ -736,6 +764,136 @@ static double page_touch_ns(size_t n)
     ns = (now_ns() - start) / (double)n;
     unmap_stacks(slots, bytes);
     return ns;
+}
+
+/*
+ * stack_used's baseline: what coro_stack_used() asks the system, asked the
+ * same way of memory laid out the same way. Slots as libcoro's (a 16 KiB
+ * guard, a guard region where the kernel has them, and a default stack),
+ * in one mapping of small pages, the top page of each stack touched, as a
+ * suspended coroutine's is; and for a stack, one mincore() over it into a
+ * vector of a byte a page (on Windows, QueryWorkingSetEx() of its pages),
+ * then the scan up from its bottom for the lowest page in memory, as
+ * src/pages.c does.
+ */
+#define SLOT_BYTES (GUARD_BYTES + STACK_SIZE)
+#define MAX_STACK_PAGES (STACK_SIZE / 4096) /* pages are 4 KiB or more */
+
+struct resident_slots {
+    char *mapping;
+    size_t count, next, bytes; /* next: the one to ask about next, in turn */
+    size_t used;               /* the sum of what they said, so that it is kept */
+};
+
+/* The offset from the bottom of stack of its lowest page in memory, or
+ * STACK_SIZE when none is. */
+static size_t lowest_resident(char *stack)
+{
+    size_t pages = STACK_SIZE / page;
+#if defined(_WIN32)
+    PSAPI_WORKING_SET_EX_INFORMATION in_memory[MAX_STACK_PAGES];
+
+    for (size_t i = 0; i < pages; i++)
+        in_memory[i].VirtualAddress = stack + i * page;
+    if (!QueryWorkingSetEx(GetCurrentProcess(), in_memory, (DWORD)(pages * sizeof in_memory[0])))
+        die("QueryWorkingSetEx", 0);
+    for (size_t i = 0; i < pages; i++)
+        if (in_memory[i].VirtualAttributes.Valid)
+            return i * page;
+#else
+    unsigned char in_memory[MAX_STACK_PAGES];
+
+    if (mincore(stack, STACK_SIZE, in_memory) != 0)
+        die("mincore", errno);
+    for (size_t i = 0; i < pages; i++)
+        if (in_memory[i] & 1)
+            return i * page;
+#endif
+    return STACK_SIZE;
+}
+
+/* On Windows, as src/pages_win32.c lays out its slots: reserved, each stack
+ * committed, with a guard page (PAGE_GUARD) below it and the rest of the
+ * guard reserved. (Under wine, asking about pages of one large committed
+ * region costs several times as much.) */
+static struct resident_slots resident_slots_open(size_t n)
+{
+    struct resident_slots slots = {.count = n, .bytes = n * SLOT_BYTES};
+
+#if defined(_WIN32)
+    slots.mapping = VirtualAlloc(NULL, slots.bytes, MEM_RESERVE, PAGE_READWRITE);
+    if (slots.mapping == NULL)
+        die("VirtualAlloc of baseline stacks", ENOMEM);
+#else
+    slots.mapping = map_stacks(slots.bytes);
+    (void)madvise(slots.mapping, slots.bytes, MADV_NOHUGEPAGE);
+#endif
+    for (size_t i = 0; i < n; i++) {
+        char *guard = slots.mapping + i * SLOT_BYTES;
+
+#if defined(_WIN32)
+        if (VirtualAlloc(guard + GUARD_BYTES, STACK_SIZE, MEM_COMMIT, PAGE_READWRITE) == NULL ||
+            VirtualAlloc(guard + GUARD_BYTES - page, page, MEM_COMMIT,
+                         PAGE_READWRITE | PAGE_GUARD) == NULL)
+            die("VirtualAlloc of a baseline stack", ENOMEM);
+#else
+        if (guard_regions && madvise(guard, GUARD_BYTES, MADV_GUARD_INSTALL) != 0)
+            die("madvise(MADV_GUARD_INSTALL) below a baseline stack", errno);
+#endif
+        ((volatile char *)guard)[SLOT_BYTES - page] = 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (lowest_resident(slots.mapping + i * SLOT_BYTES + GUARD_BYTES) != STACK_SIZE - page)
+            die("a baseline stack is in memory below its top page, or not at all", 0);
+    return slots;
+}
+
+/* lowest_resident() of the slots in turn, as stack_useds() goes. */
+static void lowest_residents(void *resident_slots, long count)
+{
+    struct resident_slots *slots = resident_slots;
+    size_t i = slots->next, used = 0;
+
+    for (long k = 0; k < count; k++) {
+        used += STACK_SIZE - lowest_resident(slots->mapping + i * SLOT_BYTES + GUARD_BYTES);
+        if (++i == slots->count)
+            i = 0;
+    }
+    slots->next = i;
+    slots->used += used;
+}
+
+/* ns per coro_stack_used() over N suspended coroutines in turn, against
+ * lowest_residents() over as many slots. */
+static void run_stack_used(void)
+{
+    size_t n_requested = opt.smoke ? 10 : 1000, n;
+    struct series series[SERIES] = {{0}};
+    struct resident_slots slots;
+    struct coro_set coros;
+    double *used;
+    char extra[64];
+
+    if (!wanted("stack_used"))
+        return;
+    /* The baseline's mapping first, as run_figure() maps its stacks. */
+    slots = resident_slots_open(n_requested);
+    coro_set_reserve(&coros, n_requested);
+    coro_set_fill(&coros);
+    n = slots.count = coros.count;
+    if ((used = malloc(n * sizeof *used)) == NULL)
+        die("malloc of stack sizes", ENOMEM);
+    for (size_t i = 0; i < n; i++)
+        used[i] = (double)coro_stack_used(coros.coros[i]);
+    qsort(used, n, sizeof *used, compare_doubles);
+    snprintf(extra, sizeof extra, " used_bytes=%.0f", (used[(n - 1) / 2] + used[n / 2]) / 2);
+    free(used);
+    series[BASELINE] = (struct series){lowest_residents, &slots};
+    series[LIBCORO] = (struct series){stack_useds, &coros};
+    measure("stack_used", n, n_requested, coros.error, series, extra);
+    coro_set_empty(&coros);
+    free(coros.coros);
+    unmap_stacks(slots.mapping, slots.bytes);
 }
 
 static void run_memory(void)
@@ -775,7 +933,8 @@ static void run_memory(void)
 /* ---- the command line ---- */
 
 static const char *const figure_names[] = {"memory",         "round_trip",         "round_trip_min",
-                                           "create_destroy", "create_destroy_min", "round_robin"};
+                                           "create_destroy", "create_destroy_min", "round_robin",
+                                           "stack_used"};
 
 /* With no complaint (--help): the usage on stdout, exit 0; otherwise the
  * complaint and the usage on stderr, exit 2. */
@@ -792,7 +951,7 @@ static _Noreturn void usage(const char *complaint, ...)
     fprintf(complaint ? stderr : stdout,
             "usage: coro-bench [--smoke] [--reps N] [--iterations N] [--only NAME]\n"
             "NAME: memory, round_trip, round_trip_min, create_destroy, create_destroy_min,\n"
-            "      round_robin (the method and the output: bench/coro_bench.c)\n");
+            "      round_robin, stack_used (the method and the output: bench/coro_bench.c)\n");
     exit(complaint ? 2 : 0);
 }
 
@@ -905,5 +1064,6 @@ int main(int argc, char **argv)
     run_figure("create_destroy_min", 1, MIN_AND_FP, CREATE_DESTROY);
     for (size_t c = 0; c < 3; c++)
         run_figure("round_robin", (opt.smoke ? smoke_ns : round_robin_ns)[c], RAW, ROUND_TRIPS);
+    run_stack_used();
     return 0;
 }
