@@ -68,6 +68,22 @@ void reset(void)
     record = Record();
 }
 
+/* coro_next(co) lets "escaped" out, and co is then dead, its one cleanup
+ * run, with destructors run in all. */
+void assert_escapes_next(coro_t *co, int destructors)
+{
+    try {
+        coro_next(co);
+        fail_msg("coro_next() returned: the exception did not come out of it");
+    } catch (const std::runtime_error &error) {
+        assert_string_equal(error.what(), "escaped");
+        assert_int_equal(coro_status(co), CORO_DEAD);
+        assert_null(coro_current());
+        assert_int_equal(record.cleanups, 1);
+        assert_int_equal(record.destructors, destructors);
+    }
+}
+
 /* Catches inside, yields, then lets one escape from three calls deep. */
 void *throwing_body(coro_t *co, void *)
 {
@@ -93,16 +109,7 @@ void test_caught_inside_and_escaping_out_of_next(void **)
     assert_true(record.caught_inside);
     assert_int_equal(record.destructors, 4); /* three_calls_deep's, inside the try */
     assert_int_equal(coro_status(co), CORO_SUSPENDED);
-    try {
-        coro_next(co);
-        fail_msg("coro_next() returned: the exception did not come out of it");
-    } catch (const std::runtime_error &error) {
-        assert_string_equal(error.what(), "escaped");
-        assert_int_equal(coro_status(co), CORO_DEAD);
-        assert_null(coro_current());
-        assert_int_equal(record.cleanups, 1);
-        assert_int_equal(record.destructors, 4 + 4 + 1); /* and the body's own */
-    }
+    assert_escapes_next(co, 4 + 4 + 1); /* and the body's own */
     assert_int_equal(coro_resume(co, nullptr, nullptr), ESRCH);
     assert_int_equal(coro_destroy(co), 0);
 }
@@ -472,16 +479,7 @@ void test_out_of_a_call_on_the_thread_stack(void **)
     assert_true(record.caught_inside);
     assert_null(record.current_in_handler);
     assert_int_equal(record.destructors, 3);
-    try {
-        coro_next(co);
-        fail_msg("coro_next() returned: the exception did not come out of it");
-    } catch (const std::runtime_error &error) {
-        assert_string_equal(error.what(), "escaped");
-        assert_int_equal(coro_status(co), CORO_DEAD);
-        assert_null(coro_current());
-        assert_int_equal(record.cleanups, 1);
-        assert_int_equal(record.destructors, 3 + 3 + 1);
-    }
+    assert_escapes_next(co, 3 + 3 + 1);
     assert_int_equal(coro_destroy(co), 0);
 }
 

@@ -418,24 +418,26 @@ static void *innermost(coro_t *co, void *arg)
     return coro_yield(co, result);
 }
 
+/* Runs body(arg) in a coroutine of its own, on a 16 KiB stack, to its
+ * end, and yields what it yielded first. */
+static void *resume_one_deeper(coro_t *co, coro_fn body, void *arg)
+{
+    coro_t *deeper = coro_create(body, arg, CORO_MIN_STACK_SIZE);
+    void *result = coro_next(deeper);
+
+    coro_next(deeper);
+    coro_destroy(deeper);
+    return coro_yield(co, result);
+}
+
 static void *middle(coro_t *co, void *arg)
 {
-    coro_t *inner = coro_create(innermost, arg, CORO_MIN_STACK_SIZE);
-    void *result = coro_next(inner);
-
-    coro_next(inner);
-    coro_destroy(inner);
-    return coro_yield(co, result);
+    return resume_one_deeper(co, innermost, arg);
 }
 
 static void *outermost(coro_t *co, void *arg)
 {
-    coro_t *mid = coro_create(middle, arg, CORO_MIN_STACK_SIZE);
-    void *result = coro_next(mid);
-
-    coro_next(mid);
-    coro_destroy(mid);
-    return coro_yield(co, result);
+    return resume_one_deeper(co, middle, arg);
 }
 
 static unsigned long expected_big_sum(void)
