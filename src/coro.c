@@ -1,7 +1,8 @@
 /*
  * The state machine: create, resume, yield, throw, close, defer,
- * yield_from. It switches only through context.h and gets stacks only
- * through stack.h.
+ * yield_from, and a call on the thread's stack; and what the record keeps
+ * (names, the stack's figures). It switches only through context.h and
+ * gets stacks only through stack.h.
  */
 #include "coro.h"
 
@@ -672,6 +673,7 @@ void *coro_call_on_thread_stack(void *(*fn)(void *), void *arg)
     struct coro *outer;
     struct thread_stack_call *call;
     coro__context *ctx;
+    char *top;
     size_t bytes = sizeof *call + ((coro__context_size() + 15) & ~(size_t)15);
     void *result;
     int error;
@@ -683,10 +685,8 @@ void *coro_call_on_thread_stack(void *(*fn)(void *), void *arg)
     /* The outermost coroutine's resumer is the thread, on its own stack. */
     for (outer = caller; outer->resumer != NULL; outer = outer->resumer)
         continue;
-    call = (struct thread_stack_call *)(((uintptr_t)coro__context_resumer_stack_top(
-                                             context_of(outer)) -
-                                         bytes) &
-                                        ~(uintptr_t)15);
+    top = coro__context_resumer_stack_top(context_of(outer));
+    call = (struct thread_stack_call *)((uintptr_t)(top - bytes) & ~(uintptr_t)15);
     /* Below the thread's stack pointer as the tools last saw it. */
     coro__valgrind_in_use(call, bytes);
     coro__asan_unpoison(call, bytes);
