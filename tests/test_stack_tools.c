@@ -116,12 +116,18 @@ struct descent {
 static TEST_NOINLINE void *descend(coro_t *co, unsigned levels, size_t bytes)
 {
     volatile char *frame = alloca(bytes);
+    void *sent;
 
     for (size_t i = 0; i < bytes; i += 64)
         frame[i] = (char)i;
     if (levels > 1)
-        return descend(co, levels - 1, bytes);
-    return coro_yield(co, (void *)frame);
+        sent = descend(co, levels - 1, bytes);
+    else
+        sent = coro_yield(co, (void *)frame);
+    /* A use after the call: no tail call, which would free the frame
+     * first (clang makes one). */
+    frame[0] = 0;
+    return sent;
 }
 
 static void *shallow_then_deep(coro_t *co, void *arg)
