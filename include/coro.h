@@ -351,10 +351,11 @@ CORO_API size_t coro_stack_size(const coro_t *co);
  * coro_yield(), coro_suspend(), coro_yield_from() and coro_defer() on it
  * fail with EPERM, as on any coroutine not running on this thread. fn may
  * create, resume, close and destroy other coroutines, and call
- * coro_call_on_thread_stack() from inside those. A backtrace from inside
- * fn goes on into the calling coroutine's frames; a C++ exception that
- * escapes fn comes out of this call, in the coroutine (where the
- * backend carries exceptions: see Stack walks and exceptions, above).
+ * coro_call_on_thread_stack() from inside those. Where walks and
+ * exceptions cross from a coroutine into its resumer (Stack walks and
+ * exceptions, above), a backtrace from inside fn goes on into the calling
+ * coroutine's frames, and a C++ exception that escapes fn comes out of
+ * this call, in the coroutine.
  * Returns what fn returns, or NULL with errno EINVAL (fn is NULL) or, with
  * the ucontext backend, an error of getcontext() (nothing runs).
  */
