@@ -36,7 +36,8 @@ void coro__stack_release(struct coro__stack_cache *cache, const struct coro__sta
 
 /* How deep s has been touched: the bytes from its top down to its lowest
  * page in memory (pages.h). A stack from the pool has only its top page in
- * memory; one from a cache keeps what its earlier coroutines touched. */
+ * memory; one from a cache keeps what its earlier coroutines touched of
+ * its top CACHE_KEEP_BYTES (stack.c). */
 size_t coro__stack_touched(const struct coro__stack *s);
 
 /* At thread exit: the cache's stacks go back to the pool. */

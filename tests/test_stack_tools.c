@@ -216,12 +216,12 @@ static void test_reused_stack_counts_earlier_pages(void **state)
     assert_int_equal(coro_destroy(second), 0);
 }
 
-/* Cheap enough for a loop over many coroutines: it does not change them. */
+/* Asked of many suspended coroutines in turn (its cost is coro-bench's
+ * stack_used figure): each reports its own stack, and stays as it was. */
 static void test_used_on_many_coroutines(void **state)
 {
     enum { COUNT = 200 };
     coro_t *cos[COUNT];
-    size_t total = 0;
 
     (void)state;
     for (int i = 0; i < COUNT; i++) {
@@ -233,9 +233,7 @@ static void test_used_on_many_coroutines(void **state)
 
         assert_true(used >= page_size() && used <= pages(3));
         assert_int_equal(coro_status(cos[i]), CORO_SUSPENDED);
-        total += used;
     }
-    assert_true(total >= COUNT * page_size());
     for (int i = 0; i < COUNT; i++)
         assert_int_equal(coro_destroy(cos[i]), 0);
 }
