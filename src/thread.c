@@ -74,6 +74,14 @@ static void at_thread_exit(void *arg)
 }
 
 #if defined(_WIN32)
+typedef BOOLEAN(NTAPI *shutdown_check)(void);
+
+/* ntdll's RtlDllShutdownInProgress(), found at setup: the callback below
+ * runs under the system's fiber-storage lock, and a thread that starts
+ * takes the loader's lock and then that one, so the callback must not ask
+ * the loader for anything (GetModuleHandle(), GetProcAddress()). */
+static shutdown_check shutting_down;
+
 /* Windows also calls it when a fiber that used libcoro is deleted, from
  * whichever thread deletes it, and at process exit, after the other
  * threads were killed, perhaps holding the pool's lock: only the calling
@@ -81,12 +89,6 @@ static void at_thread_exit(void *arg)
  * process's memory goes with it). */
 static void NTAPI at_fiber_storage_exit(void *arg)
 {
-    typedef BOOLEAN(NTAPI * shutdown_fn)(void);
-    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-    shutdown_fn shutting_down =
-        ntdll != NULL ? (shutdown_fn)(void (*)(void))GetProcAddress(ntdll, "RtlDllShutdownInProgress")
-                      : NULL;
-
     if (arg != &coro__this_thread || (shutting_down != NULL && shutting_down()))
         return;
     at_thread_exit(arg);
@@ -96,11 +98,15 @@ static void NTAPI at_fiber_storage_exit(void *arg)
  * FreeLibrary() cannot take the callback back from every thread. */
 static BOOL CALLBACK setup_windows(INIT_ONCE *once, void *parameter, void **context)
 {
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     HMODULE self;
 
     (void)once;
     (void)parameter;
     (void)context;
+    if (ntdll != NULL)
+        shutting_down =
+            (shutdown_check)(void (*)(void))GetProcAddress(ntdll, "RtlDllShutdownInProgress");
     exit_key = FlsAlloc(at_fiber_storage_exit);
     exit_key_ready = exit_key != FLS_OUT_OF_INDEXES;
     if (exit_key_ready)

@@ -486,6 +486,49 @@ static void test_windows_coroutine_moves_between_threads(void **state)
     assert_int_equal(coro_destroy(co), 0);
 }
 
+/* Uses libcoro, so that its exit runs libcoro's fiber-storage callback. */
+static DWORD WINAPI use_then_exit(void *arg)
+{
+    coro_t *co = coro_create(count_up, NULL, CORO_MIN_STACK_SIZE);
+    DWORD status = co != NULL && PTR_TO_INT(coro_next(co)) == 1 ? 0 : 1;
+
+    (void)arg;
+    coro_destroy(co);
+    return status;
+}
+
+/* Threads start while others exit. The system runs fiber-storage callbacks
+ * under its fiber-storage lock, and a starting thread holds the loader's
+ * lock while it takes that one: a callback that asked the loader for
+ * anything deadlocked the two, which then also held up process exit. A
+ * deadlock cannot be failed and carried on from, so the process ends. */
+static void test_windows_threads_start_while_others_exit(void **state)
+{
+    enum { IN_FLIGHT = 8, THREADS = 1500, WAIT_MS = 60 * 1000 };
+    HANDLE threads[IN_FLIGHT];
+    DWORD status, failed = 0;
+    (void)state;
+
+    for (int i = 0; i < THREADS + IN_FLIGHT; i++) {
+        HANDLE *slot = &threads[i % IN_FLIGHT];
+
+        if (i >= IN_FLIGHT) {
+            if (WaitForSingleObject(*slot, WAIT_MS) != WAIT_OBJECT_0) {
+                fprintf(stderr, "a thread did not end in %d s: deadlocked\n", WAIT_MS / 1000);
+                TerminateProcess(GetCurrentProcess(), 3);
+            }
+            if (!GetExitCodeThread(*slot, &status) || status != 0)
+                failed++;
+            CloseHandle(*slot);
+        }
+        if (i < THREADS) {
+            *slot = CreateThread(NULL, 0, use_then_exit, NULL, 0, NULL);
+            assert_non_null(*slot);
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +540,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_windows_overflow_is_named),
         cmocka_unit_test(test_windows_thread_exit_gives_back_its_stacks),
         cmocka_unit_test(test_windows_coroutine_moves_between_threads),
+        cmocka_unit_test(test_windows_threads_start_while_others_exit),
     };
 
     if (argc == 2 && strcmp(argv[1], "--overflow-child") == 0)
