@@ -423,7 +423,8 @@ def live():
         "@@ unnamed", "print (int)coro_set_name(recursing, 0)",
         'print (int)coro_set_name(outer, "")', "print (int)coro_set_name(working, 0)",
         "print (int)coro_set_name(inner, 0)", "info coroutines",
-        "@@ stepping", "coroutine 1", "stepi", "@@ stepped", "bt", "kill"]
+        # A coroutine still alive, selected, and then a step.
+        "coroutine outer", "@@ step-selected", "bt", "stepi", "@@ stepped", "bt", "kill"]
     gcore = os.path.join(WORK_DIR, "gcore.core")
     if not RUNNER:
         # And a core file from gdb's gcore, which lacks the coroutines' stacks.
@@ -432,8 +433,10 @@ def live():
     session = run_live("live", TARGET, [], "Breakpoint [0-9]+, stop_here", at_stop_here,
                        COMMANDS + end_live)
     check_listing(session)
+    expect_frames("live: selected before the step", session["step-selected"],
+                  ["outer_body", "coro_main"], ["stop_here", "running_body"])
     expect_frames("live: stepping ends the selection", session["stepped"],
-                  ["running_body", "coro_main"], ["descend"])
+                  ["running_body", "coro_main"], [])
     expect_frames("live: a function call keeps the selection", session["called"],
                   ["descend", "descend", "descend", "recursing_body"], ["stop_here"])
     expect_frames("live: a function call keeps a normal coroutine's selection",

@@ -47,9 +47,11 @@ class Memory:
         raise layout.Unreadable("Cannot access memory at address %#x" % address)
 
 
-# The layout of the x86-64 ucontext backend as gdb_target reads it (struct
-# coro of 144 bytes; the fields' offsets in it, its name a char[32] at
-# 72), with the context's sides and register offsets.
+# A layout shaped like the x86-64 ucontext backend's (struct coro of 144
+# bytes; the fields' offsets in it, its name a char[32] at 72), with a
+# context size and sides of this test's own: these tests check the reader
+# against the image they lay out, and tests/gdb/check.py checks it against
+# the library's real one.
 REGISTERS = "rip rsp rbp rbx r12 r13 r14 r15"
 RECORD = dict(fn=0, arg=8, status=16, delegate=32, delegator=40, resumer=136,
               stack_lo=104, stack_size=112, context_at=144, name=72)
