@@ -104,6 +104,16 @@ int coro__context_make_on_resumer_stack(coro__context *ctx, const coro__context 
                                         char *stack_top, void (*entry)(void *, void *),
                                         void *arg);
 
+/*
+ * The thread is ending inside a coroutine (ExitThread() in a body): outer,
+ * whose resumer is no coroutine, is the outermost of those running on it.
+ * Hands the thread back the stack the system frees when a thread ends: on
+ * Windows the information block names it, and while a coroutine runs it
+ * names the coroutine's, which may begin the slab other coroutines' stacks
+ * are carved from. Elsewhere nothing: the system frees what it allocated.
+ */
+void coro__context_thread_ends(const coro__context *outer);
+
 /* The backend's name, as coro_backend() reports it. */
 const char *coro__context_backend(void);
 

@@ -271,6 +271,24 @@ char *coro__context_resumer_stack_top(const coro__context *outer)
     return (char *)((waits_at - CORO__RED_ZONE_BYTES) & ~(uintptr_t)15);
 }
 
+/* Only the field the system frees by: the thread still runs on the
+ * coroutine's stack, and its bounds (stack probes, the exception
+ * dispatcher's checks) must go on saying so until it ends. */
+void coro__context_thread_ends(const coro__context *outer)
+{
+#if defined(_WIN64)
+    uint64_t own;
+
+    memcpy(&own, resumer_frame(outer) + CORO__FRAME_TEB_DEALLOCATION_STACK, sizeof own);
+    __asm__ volatile("movq %0, %%gs:%c1"
+                     :
+                     : "r"(own), "i"(CORO__TEB_DEALLOCATION_STACK)
+                     : "memory");
+#else
+    (void)outer;
+#endif
+}
+
 int coro__context_make_on_resumer_stack(coro__context *ctx, const coro__context *outer,
                                         char *stack_top, void (*entry)(void *, void *),
                                         void *arg)

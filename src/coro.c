@@ -91,11 +91,30 @@ static inline coro__context *context_of(struct coro *co)
     return (coro__context *)co->context;
 }
 
+/* The first of the coroutines running on this thread, whose resumer is the
+ * thread on its own stack. */
+static struct coro *outermost(struct coro *running)
+{
+    struct coro *outer = running;
+
+    while (outer->resumer != NULL)
+        outer = outer->resumer;
+    return outer;
+}
+
+/* For thread.c: the thread is ending inside running (thread.h). The
+ * coroutines running on it stay so, with their stacks: nothing can tell
+ * when the program stops using them. */
+static void thread_ends_inside(struct coro *running)
+{
+    coro__context_thread_ends(context_of(outermost(running)));
+}
+
 /* Readies the thread for coroutines (its alternate signal stack for the
  * overflow report), before the first one runs on it. */
 static CORO_NOINLINE void prepare_thread(void)
 {
-    coro__thread_prepare(coro__overflow_handler_installed());
+    coro__thread_prepare(coro__overflow_handler_installed(), thread_ends_inside);
 }
 
 /* For the overflow handler: the running coroutine, its name and its
@@ -682,9 +701,7 @@ void *coro_call_on_thread_stack(void *(*fn)(void *), void *arg)
         return fail(EINVAL);
     if (caller == NULL)
         return fn(arg);
-    /* The outermost coroutine's resumer is the thread, on its own stack. */
-    for (outer = caller; outer->resumer != NULL; outer = outer->resumer)
-        continue;
+    outer = outermost(caller);
     top = coro__context_resumer_stack_top(context_of(outer));
     call = (struct thread_stack_call *)((uintptr_t)(top - bytes) & ~(uintptr_t)15);
     /* Below the thread's stack pointer as the tools last saw it. */

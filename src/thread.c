@@ -7,6 +7,7 @@
 #include "thread.h"
 
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #if defined(_WIN32)
 #include <windows.h>
@@ -82,6 +83,9 @@ typedef BOOLEAN(NTAPI *shutdown_check)(void);
  * the loader for anything (GetModuleHandle(), GetProcAddress()). */
 static shutdown_check shutting_down;
 
+/* coro__thread_prepare()'s: the same from every thread. */
+static _Atomic(coro__thread_ends_inside_fn *) ends_inside_hook;
+
 /* Windows also calls it when a fiber that used libcoro is deleted, from
  * whichever thread deletes it, and at process exit, after the other
  * threads were killed, perhaps holding the pool's lock: only the calling
@@ -89,9 +93,15 @@ static shutdown_check shutting_down;
  * process's memory goes with it). */
 static void NTAPI at_fiber_storage_exit(void *arg)
 {
-    if (arg != &coro__this_thread || (shutting_down != NULL && shutting_down()))
+    struct coro__thread *t = arg;
+    coro__thread_ends_inside_fn *ends_inside;
+
+    if (t != &coro__this_thread || (shutting_down != NULL && shutting_down()))
         return;
-    at_thread_exit(arg);
+    ends_inside = atomic_load_explicit(&ends_inside_hook, memory_order_relaxed);
+    if (t->running != NULL && ends_inside != NULL)
+        ends_inside(t->running);
+    at_thread_exit(t);
 }
 
 /* The callback points into this module: a DLL of libcoro stays loaded, as
@@ -167,13 +177,21 @@ CORO_NOINLINE struct coro *coro__thread_running(void)
     return coro__this_thread.running;
 }
 
-CORO_NOINLINE void coro__thread_prepare(bool with_alt_stack)
+CORO_NOINLINE void coro__thread_prepare(bool with_alt_stack,
+                                        coro__thread_ends_inside_fn *ends_inside)
 {
     struct coro__thread *t = &coro__this_thread;
 #if defined(_WIN32)
     (void)with_alt_stack; /* not needed (see above) */
     t->ready = true;
+    /* A thread that only resumes coroutines made elsewhere has no block:
+     * its exit must still be seen. Without the callback (no fiber-local
+     * storage left), a thread that ends inside a coroutine has the system
+     * free the stack that coroutine's switch named (context.h). */
+    atomic_store_explicit(&ends_inside_hook, ends_inside, memory_order_relaxed);
+    (void)call_at_exit(t);
 #else
+    (void)ends_inside; /* pthread_exit() unwinds the coroutines first */
     stack_t current, alt;
 
     t->ready = true;

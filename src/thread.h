@@ -52,11 +52,18 @@ static CORO_ALWAYS_INLINE struct coro__thread *coro__thread_here(void)
 /* The coroutine running on the calling thread, from anywhere. */
 struct coro *coro__thread_running(void);
 
+/* Called as a thread ends with running, a coroutine still running on it:
+ * the thread ended inside it, as a body's ExitThread() ends it on Windows
+ * (where pthread_exit() unwinds, the coroutine has ended by then). */
+typedef void coro__thread_ends_inside_fn(struct coro *running);
+
 /* Prepares the calling thread for its first coroutine, once (the caller
  * checks ready): with with_alt_stack, gives it an alternate signal stack if
  * it has none, for the overflow handler (the overflowing stack has no room
- * left for it). Failing that, overflows still fault; they go unnamed. */
-void coro__thread_prepare(bool with_alt_stack);
+ * left for it). Failing that, overflows still fault; they go unnamed. On
+ * Windows it has ends_inside called if the thread ends inside a coroutine
+ * (the same function from every caller). */
+void coro__thread_prepare(bool with_alt_stack, coro__thread_ends_inside_fn *ends_inside);
 
 /* The calling thread's block, made on first use; NULL when it cannot be
  * (no memory). */

@@ -3,8 +3,8 @@
  * block's stack fields that follow each coroutine, the nonvolatile vector
  * registers across a switch, the guard below a stack and the overflow
  * report (a child process of this program overflows), per-thread state
- * freed when a thread of CreateThread() exits, and a coroutine handed
- * between such threads.
+ * freed when a thread of CreateThread() exits, a coroutine handed between
+ * such threads, and a thread that ends inside a coroutine.
  */
 #include "test_support.h"
 
@@ -529,6 +529,119 @@ static void test_windows_threads_start_while_others_exit(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* A stack size no other test here uses: its stacks come from a slab of
+ * their own. */
+#define EXIT_INSIDE_STACK ((size_t)96 * 1024)
+enum { EXIT_INSIDE_COROUTINES = 8 };
+
+struct exit_inside {
+    coro_t *cos[EXIT_INSIDE_COROUTINES];
+    int exiting; /* the index of the one whose stack begins its slab */
+};
+
+static void *exit_thread_inside(coro_t *co, void *arg)
+{
+    (void)co;
+    (void)arg;
+    ExitThread(7);
+    return NULL;
+}
+
+/* Where co's reservation starts, and where its guard does. */
+static void stack_bases(const coro_t *co, uintptr_t *allocation, uintptr_t *guard)
+{
+    MEMORY_BASIC_INFORMATION region;
+    SYSTEM_INFO system;
+    uintptr_t page, top;
+
+    GetSystemInfo(&system);
+    page = system.dwPageSize;
+    top = ((uintptr_t)co + page - 1) & ~(page - 1); /* the record is in the top page */
+
+    assert_int_not_equal(VirtualQuery(co, &region, sizeof region), 0);
+    *allocation = (uintptr_t)region.AllocationBase;
+    *guard = top - coro_stack_size(co) - CORO__STACK_GUARD_BYTES;
+}
+
+static bool is_committed(const void *at)
+{
+    MEMORY_BASIC_INFORMATION region;
+
+    return VirtualQuery(at, &region, sizeof region) != 0 && region.State == MEM_COMMIT;
+}
+
+/* Makes coroutines until it has one whose guard begins their slab, which
+ * then ends the thread. */
+static DWORD WINAPI end_inside_a_coroutine(void *arg)
+{
+    struct exit_inside *e = arg;
+    uintptr_t allocation, guard;
+
+    e->exiting = -1;
+    for (int i = 0; i < EXIT_INSIDE_COROUTINES; i++) {
+        e->cos[i] = coro_create(count_up, NULL, EXIT_INSIDE_STACK);
+        if (e->cos[i] == NULL || PTR_TO_INT(coro_next(e->cos[i])) != 1)
+            return 1;
+        stack_bases(e->cos[i], &allocation, &guard);
+        if (allocation == guard && e->exiting < 0) {
+            /* The stack a destroy gives back is the next create's. */
+            coro_destroy(e->cos[i]);
+            e->cos[i] = coro_create(exit_thread_inside, NULL, EXIT_INSIDE_STACK);
+            if (e->cos[i] == NULL)
+                return 4;
+            stack_bases(e->cos[i], &allocation, &guard);
+            if (allocation != guard)
+                return 5;
+            e->exiting = i;
+        }
+    }
+    if (e->exiting < 0)
+        return 2;
+    coro_next(e->cos[e->exiting]);
+    return 3; /* not reached */
+}
+
+static DWORD WINAPI do_nothing(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* A thread ends inside a coroutine whose stack begins a slab. While a
+ * coroutine runs, the thread information block names its stack as the one
+ * to free when the thread ends; the system then freed the slab with it,
+ * under the other coroutines carved from it. The coroutine stays running,
+ * with its stack; the others go on, here on another thread. */
+static void test_windows_exit_thread_inside_a_coroutine(void **state)
+{
+    struct exit_inside e;
+    uintptr_t slab, guard;
+    int sharing = 0;
+    (void)state;
+
+    assert_int_equal(run_thread(end_inside_a_coroutine, &e), 7);
+    /* Wine frees an ended thread's stack as a later thread ends. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(run_thread(do_nothing, NULL), 0);
+    assert_true(is_committed(e.cos[e.exiting]));
+    stack_bases(e.cos[e.exiting], &slab, &guard);
+    for (int i = 0; i < EXIT_INSIDE_COROUTINES; i++) {
+        uintptr_t allocation;
+
+        assert_true(is_committed(e.cos[i]));
+        stack_bases(e.cos[i], &allocation, &guard);
+        sharing += i != e.exiting && allocation == slab;
+        if (i == e.exiting) {
+            assert_int_equal(coro_status(e.cos[i]), CORO_RUNNING);
+            assert_int_equal(coro_destroy(e.cos[i]), EBUSY);
+        } else {
+            assert_int_equal(PTR_TO_INT(coro_next(e.cos[i])), 2);
+            assert_int_equal(coro_destroy(e.cos[i]), 0);
+        }
+    }
+    assert_true(sharing > 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -541,6 +654,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_windows_thread_exit_gives_back_its_stacks),
         cmocka_unit_test(test_windows_coroutine_moves_between_threads),
         cmocka_unit_test(test_windows_threads_start_while_others_exit),
+        cmocka_unit_test(test_windows_exit_thread_inside_a_coroutine),
     };
 
     if (argc == 2 && strcmp(argv[1], "--overflow-child") == 0)
