@@ -91,9 +91,10 @@
  * (C++'s std::terminate()), with the body's frames intact for a debugger.
  * pthread_exit() in a body ends the coroutine the same way, then the thread
  * that resumed it. On Windows, ExitThread() in a body ends the thread at
- * once, unwinding nothing: the coroutines running on it stay CORO_RUNNING
- * and keep their stacks (they can be neither resumed nor destroyed), and
- * every other coroutine is untouched.
+ * once, unwinding nothing: the coroutine running on it stays CORO_RUNNING
+ * and those that resumed it CORO_NORMAL, all keeping their stacks (they can
+ * be neither resumed nor destroyed), and every other coroutine is
+ * untouched.
  * This holds with the asm backend, and with the ucontext backend where
  * glibc runs on x86-64, AArch64 or RISC-V 64 (with musl, given an unwinder
  * the program links itself: Debian's musl-gcc has none); elsewhere (32-bit

@@ -529,14 +529,16 @@ static void test_windows_threads_start_while_others_exit(void **state)
     assert_int_equal(failed, 0);
 }
 
-/* A stack size no other test here uses: its stacks come from a slab of
- * their own. */
-#define EXIT_INSIDE_STACK ((size_t)96 * 1024)
+/* Stack sizes no other test here uses: the stacks of each come from a slab
+ * of their own. */
+#define MADE_HERE_STACK ((size_t)96 * 1024)
+#define MADE_ELSEWHERE_STACK ((size_t)112 * 1024)
 enum { EXIT_INSIDE_COROUTINES = 8 };
 
 struct exit_inside {
     coro_t *cos[EXIT_INSIDE_COROUTINES];
-    int exiting; /* the index of the one whose stack begins its slab */
+    int exiting; /* the one whose guard begins its slab, which ends the thread */
+    uintptr_t own_stack; /* the ending thread's own deallocation field */
 };
 
 static void *exit_thread_inside(coro_t *co, void *arg)
@@ -547,8 +549,9 @@ static void *exit_thread_inside(coro_t *co, void *arg)
     return NULL;
 }
 
-/* Where co's reservation starts, and where its guard does. */
-static void stack_bases(const coro_t *co, uintptr_t *allocation, uintptr_t *guard)
+/* Where co's reservation starts, and where its guard does; false if the
+ * system cannot say. */
+static bool stack_bases(const coro_t *co, uintptr_t *allocation, uintptr_t *guard)
 {
     MEMORY_BASIC_INFORMATION region;
     SYSTEM_INFO system;
@@ -557,48 +560,61 @@ static void stack_bases(const coro_t *co, uintptr_t *allocation, uintptr_t *guar
     GetSystemInfo(&system);
     page = system.dwPageSize;
     top = ((uintptr_t)co + page - 1) & ~(page - 1); /* the record is in the top page */
-
-    assert_int_not_equal(VirtualQuery(co, &region, sizeof region), 0);
+    if (VirtualQuery(co, &region, sizeof region) == 0)
+        return false;
     *allocation = (uintptr_t)region.AllocationBase;
     *guard = top - coro_stack_size(co) - CORO__STACK_GUARD_BYTES;
+    return true;
 }
 
-static bool is_committed(const void *at)
+static DWORD region_state(uintptr_t at)
 {
     MEMORY_BASIC_INFORMATION region;
 
-    return VirtualQuery(at, &region, sizeof region) != 0 && region.State == MEM_COMMIT;
+    return VirtualQuery((const void *)at, &region, sizeof region) != 0 ? region.State : 0;
 }
 
-/* Makes coroutines until it has one whose guard begins their slab, which
- * then ends the thread. */
-static DWORD WINAPI end_inside_a_coroutine(void *arg)
+/* Makes e's coroutines, each resumed once but the one whose guard begins
+ * their slab, which ends the thread that resumes it: 0, or what failed.
+ * No assertion: it runs on threads of its own too. */
+static int make_coroutines(struct exit_inside *e, size_t stack_size)
 {
-    struct exit_inside *e = arg;
     uintptr_t allocation, guard;
 
     e->exiting = -1;
     for (int i = 0; i < EXIT_INSIDE_COROUTINES; i++) {
-        e->cos[i] = coro_create(count_up, NULL, EXIT_INSIDE_STACK);
+        e->cos[i] = coro_create(count_up, NULL, stack_size);
         if (e->cos[i] == NULL || PTR_TO_INT(coro_next(e->cos[i])) != 1)
             return 1;
-        stack_bases(e->cos[i], &allocation, &guard);
+        if (!stack_bases(e->cos[i], &allocation, &guard))
+            return 2;
         if (allocation == guard && e->exiting < 0) {
             /* The stack a destroy gives back is the next create's. */
             coro_destroy(e->cos[i]);
-            e->cos[i] = coro_create(exit_thread_inside, NULL, EXIT_INSIDE_STACK);
-            if (e->cos[i] == NULL)
-                return 4;
-            stack_bases(e->cos[i], &allocation, &guard);
-            if (allocation != guard)
-                return 5;
+            e->cos[i] = coro_create(exit_thread_inside, NULL, stack_size);
+            if (e->cos[i] == NULL || !stack_bases(e->cos[i], &allocation, &guard) ||
+                allocation != guard)
+                return 3;
             e->exiting = i;
         }
     }
-    if (e->exiting < 0)
-        return 2;
+    return e->exiting < 0 ? 4 : 0;
+}
+
+static DWORD WINAPI resume_the_exiting_one(void *arg)
+{
+    struct exit_inside *e = arg;
+
+    e->own_stack = stack_fields_now().deallocation;
     coro_next(e->cos[e->exiting]);
-    return 3; /* not reached */
+    return 5; /* not reached */
+}
+
+static DWORD WINAPI make_then_end_inside(void *arg)
+{
+    int status = make_coroutines(arg, MADE_HERE_STACK);
+
+    return status != 0 ? (DWORD)status : resume_the_exiting_one(arg);
 }
 
 static DWORD WINAPI do_nothing(void *arg)
@@ -607,39 +623,63 @@ static DWORD WINAPI do_nothing(void *arg)
     return 0;
 }
 
-/* A thread ends inside a coroutine whose stack begins a slab. While a
- * coroutine runs, the thread information block names its stack as the one
- * to free when the thread ends; the system then freed the slab with it,
- * under the other coroutines carved from it. The coroutine stays running,
- * with its stack; the others go on, here on another thread. */
-static void test_windows_exit_thread_inside_a_coroutine(void **state)
+/* After the thread ended inside e's exiting coroutine: the system freed
+ * the thread's own stack, and not the slab; the coroutine stays running
+ * with its stack, and the others go on, here on another thread. */
+static void check_after_exit(struct exit_inside *e)
 {
-    struct exit_inside e;
     uintptr_t slab, guard;
+    bool own_freed = false;
     int sharing = 0;
-    (void)state;
 
-    assert_int_equal(run_thread(end_inside_a_coroutine, &e), 7);
     /* Wine frees an ended thread's stack as a later thread ends. */
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         assert_int_equal(run_thread(do_nothing, NULL), 0);
-    assert_true(is_committed(e.cos[e.exiting]));
-    stack_bases(e.cos[e.exiting], &slab, &guard);
+        own_freed = own_freed || region_state(e->own_stack) == MEM_FREE;
+    }
+    assert_true(own_freed);
+    assert_int_equal(region_state((uintptr_t)e->cos[e->exiting]), MEM_COMMIT);
+    assert_true(stack_bases(e->cos[e->exiting], &slab, &guard));
     for (int i = 0; i < EXIT_INSIDE_COROUTINES; i++) {
         uintptr_t allocation;
 
-        assert_true(is_committed(e.cos[i]));
-        stack_bases(e.cos[i], &allocation, &guard);
-        sharing += i != e.exiting && allocation == slab;
-        if (i == e.exiting) {
-            assert_int_equal(coro_status(e.cos[i]), CORO_RUNNING);
-            assert_int_equal(coro_destroy(e.cos[i]), EBUSY);
+        assert_int_equal(region_state((uintptr_t)e->cos[i]), MEM_COMMIT);
+        assert_true(stack_bases(e->cos[i], &allocation, &guard));
+        sharing += i != e->exiting && allocation == slab;
+        if (i == e->exiting) {
+            assert_int_equal(coro_status(e->cos[i]), CORO_RUNNING);
+            assert_int_equal(coro_destroy(e->cos[i]), EBUSY);
         } else {
-            assert_int_equal(PTR_TO_INT(coro_next(e.cos[i])), 2);
-            assert_int_equal(coro_destroy(e.cos[i]), 0);
+            assert_int_equal(PTR_TO_INT(coro_next(e->cos[i])), 2);
+            assert_int_equal(coro_destroy(e->cos[i]), 0);
         }
     }
     assert_true(sharing > 0);
+}
+
+/* A thread ends inside a coroutine whose stack begins a slab. While a
+ * coroutine runs, the thread information block names its stack as the one
+ * to free when the thread ends: the system freed the slab with it, under
+ * the other coroutines carved from it, and kept the thread's own stack. */
+static void test_windows_exit_thread_inside_a_coroutine(void **state)
+{
+    struct exit_inside e;
+    (void)state;
+
+    assert_int_equal(run_thread(make_then_end_inside, &e), 7);
+    check_after_exit(&e);
+}
+
+/* The same from a thread that only resumes a coroutine made elsewhere, and
+ * so has no stack cache of its own whose exit would be seen. */
+static void test_windows_exit_thread_inside_a_coroutine_made_elsewhere(void **state)
+{
+    struct exit_inside e;
+    (void)state;
+
+    assert_int_equal(make_coroutines(&e, MADE_ELSEWHERE_STACK), 0);
+    assert_int_equal(run_thread(resume_the_exiting_one, &e), 7);
+    check_after_exit(&e);
 }
 
 int main(int argc, char **argv)
@@ -655,6 +695,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_windows_coroutine_moves_between_threads),
         cmocka_unit_test(test_windows_threads_start_while_others_exit),
         cmocka_unit_test(test_windows_exit_thread_inside_a_coroutine),
+        cmocka_unit_test(test_windows_exit_thread_inside_a_coroutine_made_elsewhere),
     };
 
     if (argc == 2 && strcmp(argv[1], "--overflow-child") == 0)
