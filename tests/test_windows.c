@@ -537,7 +537,7 @@ enum { EXIT_INSIDE_COROUTINES = 8 };
 
 struct exit_inside {
     coro_t *cos[EXIT_INSIDE_COROUTINES];
-    int exiting; /* the one whose guard begins its slab, which ends the thread */
+    int exiting;         /* the one whose guard begins its slab, which ends the thread */
     uintptr_t own_stack; /* the ending thread's own deallocation field */
 };
 
