@@ -89,18 +89,20 @@
  * longjmp() leaves them (compiled with -fexceptions, its cleanup
  * attributes run). One that nothing catches ends the program at the throw
  * (C++'s std::terminate()), with the body's frames intact for a debugger.
- * pthread_exit() in a body ends the coroutine the same way, then the thread
- * that resumed it. On Windows, ExitThread() in a body ends the thread at
- * once, unwinding nothing: the coroutine running on it stays CORO_RUNNING
- * and those that resumed it CORO_NORMAL, all keeping their stacks (they can
- * be neither resumed nor destroyed), and every other coroutine is
- * untouched.
+ * With glibc, pthread_exit() in a body ends the coroutine the same way,
+ * then the thread that resumed it, and so does a pthread_cancel() acted on
+ * in a body.
  * This holds with the asm backend, and with the ucontext backend where
  * glibc runs on x86-64, AArch64 or RISC-V 64 (with musl, given an unwinder
  * the program links itself: Debian's musl-gcc has none); elsewhere (32-bit
  * targets)
  * a walk stops at the coroutine's outermost frame, and an exception that
  * escapes a body ends the program there (std::terminate()).
+ * A thread that ends without unwinding (ExitThread() on Windows,
+ * pthread_exit() with musl) ends at once: the coroutine running on it
+ * stays CORO_RUNNING and those that resumed it CORO_NORMAL, all keeping
+ * their stacks (they can be neither resumed nor destroyed), and every
+ * other coroutine is untouched.
  */
 #ifndef CORO_H
 #define CORO_H

@@ -15,9 +15,11 @@ extern "C" {
 }
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
@@ -399,6 +401,43 @@ void test_pthread_exit_ends_coroutine_and_thread(void **)
     assert_int_equal(coro_destroy(exiting.co), 0);
 }
 
+/* pthread_cancel() acted on at a cancellation point in a body: glibc
+ * cancels by the same forced unwinding as pthread_exit(). */
+void *cancelled_body(coro_t *co, void *arg)
+{
+    Counted counted;
+
+    coro_defer(co, count_cleanup, nullptr);
+    static_cast<std::atomic<bool> *>(arg)->store(true);
+    for (;;)
+        pause(); /* a cancellation point */
+}
+
+void test_pthread_cancel_ends_coroutine_and_thread(void **)
+{
+#ifdef UNDER_TSAN
+    skip(); /* as for pthread_exit() above */
+#endif
+    reset();
+    std::atomic<bool> waiting(false);
+    Exiting exiting = {must_create(cancelled_body, &waiting), -1};
+    pthread_t thread;
+    void *result = nullptr;
+
+    assert_int_equal(pthread_create(&thread, nullptr, resume_exiting, &exiting), 0);
+    while (!waiting.load())
+        sched_yield();
+    /* Deferred: it acts in pause(), whether it comes before or during. */
+    assert_int_equal(pthread_cancel(thread), 0);
+    assert_int_equal(pthread_join(thread, &result), 0);
+    assert_true(result == PTHREAD_CANCELED);
+    assert_int_equal(exiting.status_in_thread_cleanup, CORO_DEAD);
+    assert_int_equal(coro_status(exiting.co), CORO_DEAD);
+    assert_int_equal(record.cleanups, 1);
+    assert_int_equal(record.destructors, 1);
+    assert_int_equal(coro_destroy(exiting.co), 0);
+}
+
 /* Nothing catches it: std::terminate() runs at the throw, in the
  * coroutine, whose frames are all still there. */
 void *uncaught_body(coro_t *co, void *)
@@ -500,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_delegate_goes_on_up),
         cmocka_unit_test(test_on_another_thread),
         cmocka_unit_test(test_pthread_exit_ends_coroutine_and_thread),
+        cmocka_unit_test(test_pthread_cancel_ends_coroutine_and_thread),
         cmocka_unit_test(test_uncaught_terminates_at_the_throw),
     };
 

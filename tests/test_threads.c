@@ -2,8 +2,9 @@
  * Threads: coroutines on several threads at once, coro_current() per
  * thread, one coroutine handed from thread to thread (also while it is deep
  * in nested calls or inside coro_yield_from()), a coroutine destroyed on
- * another thread than the one that ran it, and concurrent creation and
- * destruction through the shared stack pool.
+ * another thread than the one that ran it, concurrent creation and
+ * destruction through the shared stack pool, and (with musl) a thread that
+ * ends inside a coroutine without unwinding.
  *
  * No cmocka assertion off the thread that runs the test. Threads that run
  * at the same time record what they see, and the test asserts after
@@ -16,6 +17,8 @@
 #define _POSIX_C_SOURCE 200809L /* pthread barriers with -std=c11 */
 
 #include "test_support.h"
+
+#include "bodies.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -968,6 +971,72 @@ static void test_threads_concurrent_create_destroy(void **state)
     assert_null(coro_current());
 }
 
+#if defined(__linux__) && !defined(__GLIBC__)
+/* ---- a thread that ends without unwinding (musl) ----------------------- */
+
+struct ending_thread {
+    coro_t *outer, *inner, *other;
+    int cleanups;
+};
+
+/* Ends its thread from inside the coroutine that `outer` resumed. */
+static void *end_the_thread(coro_t *co, void *arg)
+{
+    struct ending_thread *e = arg;
+
+    if (coro_defer(co, count_cleanup, &e->cleanups) == 0)
+        pthread_exit(INT_TO_PTR(7));
+    return NULL;
+}
+
+static void *resume_inner(coro_t *co, void *arg)
+{
+    struct ending_thread *e = arg;
+
+    (void)co;
+    coro_next(e->inner);
+    return NULL;
+}
+
+static void *run_then_end(void *arg)
+{
+    struct ending_thread *e = arg;
+
+    coro_next(e->other);
+    coro_next(e->outer);
+    return NULL;
+}
+
+/* musl's pthread_exit() unwinds nothing: the thread ends at once, the
+ * coroutines running on it stay as they were, with their stacks, and the
+ * others go on (coro.h). */
+static void test_threads_end_without_unwinding(void **state)
+{
+    struct ending_thread e = {0};
+    pthread_t thread;
+    void *result = NULL;
+
+    (void)state;
+    e.inner = coro_create(end_the_thread, &e, 0);
+    e.outer = coro_create(resume_inner, &e, 0);
+    e.other = coro_create(running_sum, NULL, 0);
+    assert_non_null(e.inner);
+    assert_non_null(e.outer);
+    assert_non_null(e.other);
+    assert_int_equal(pthread_create(&thread, NULL, run_then_end, &e), 0);
+    assert_int_equal(pthread_join(thread, &result), 0);
+    assert_int_equal(PTR_TO_INT(result), 7);
+    assert_int_equal(coro_status(e.inner), CORO_RUNNING);
+    assert_int_equal(coro_status(e.outer), CORO_NORMAL);
+    assert_int_equal(e.cleanups, 0);
+    assert_int_equal(coro_destroy(e.inner), EBUSY);
+    assert_int_equal(coro_destroy(e.outer), EBUSY);
+    assert_null(coro_current());
+    assert_int_equal(PTR_TO_INT(coro_send(e.other, INT_TO_PTR(5))), 5);
+    assert_int_equal(coro_destroy(e.other), 0);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -981,6 +1050,9 @@ int main(void)
         body_checked_test(test_threads_busy_while_running_elsewhere),
         body_checked_test(test_threads_nested_then_resumed_from_main),
         body_checked_test(test_threads_concurrent_create_destroy),
+#if defined(__linux__) && !defined(__GLIBC__)
+        body_checked_test(test_threads_end_without_unwinding),
+#endif
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
