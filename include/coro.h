@@ -102,7 +102,9 @@
  * pthread_exit() with musl) ends at once: the coroutine running on it
  * stays CORO_RUNNING and those that resumed it CORO_NORMAL, all keeping
  * their stacks (they can be neither resumed nor destroyed), and every
- * other coroutine is untouched.
+ * other coroutine is untouched. On Windows, end a thread from a body with
+ * ExitThread(), not winpthreads' pthread_exit(), whose unwinding through
+ * the system's unwinder stops at the coroutine's root.
  */
 #ifndef CORO_H
 #define CORO_H
