@@ -530,15 +530,14 @@ static void test_windows_threads_start_while_others_exit(void **state)
 }
 
 /* Stack sizes no other test here uses: the stacks of each come from a slab
- * of their own. */
+ * of their own, the first of them from its lowest slot. */
 #define MADE_HERE_STACK ((size_t)96 * 1024)
 #define MADE_ELSEWHERE_STACK ((size_t)112 * 1024)
 enum { EXIT_INSIDE_COROUTINES = 8 };
 
 struct exit_inside {
-    coro_t *cos[EXIT_INSIDE_COROUTINES];
-    int exiting;         /* the one whose guard begins its slab, which ends the thread */
-    uintptr_t own_stack; /* the ending thread's own deallocation field */
+    coro_t *cos[EXIT_INSIDE_COROUTINES]; /* the first ends the thread */
+    uintptr_t own_stack;                 /* the ending thread's own deallocation field */
 };
 
 static void *exit_thread_inside(coro_t *co, void *arg)
@@ -574,31 +573,19 @@ static DWORD region_state(uintptr_t at)
     return VirtualQuery((const void *)at, &region, sizeof region) != 0 ? region.State : 0;
 }
 
-/* Makes e's coroutines, each resumed once but the one whose guard begins
- * their slab, which ends the thread that resumes it: 0, or what failed.
- * No assertion: it runs on threads of its own too. */
+/* Makes e's coroutines, the first to end the thread that resumes it, the
+ * others resumed once: 0, or what failed. No assertion: it runs on
+ * threads of its own too. */
 static int make_coroutines(struct exit_inside *e, size_t stack_size)
 {
-    uintptr_t allocation, guard;
-
-    e->exiting = -1;
     for (int i = 0; i < EXIT_INSIDE_COROUTINES; i++) {
-        e->cos[i] = coro_create(count_up, NULL, stack_size);
-        if (e->cos[i] == NULL || PTR_TO_INT(coro_next(e->cos[i])) != 1)
+        e->cos[i] = coro_create(i == 0 ? exit_thread_inside : count_up, NULL, stack_size);
+        if (e->cos[i] == NULL)
             return 1;
-        if (!stack_bases(e->cos[i], &allocation, &guard))
+        if (i > 0 && PTR_TO_INT(coro_next(e->cos[i])) != 1)
             return 2;
-        if (allocation == guard && e->exiting < 0) {
-            /* The stack a destroy gives back is the next create's. */
-            coro_destroy(e->cos[i]);
-            e->cos[i] = coro_create(exit_thread_inside, NULL, stack_size);
-            if (e->cos[i] == NULL || !stack_bases(e->cos[i], &allocation, &guard) ||
-                allocation != guard)
-                return 3;
-            e->exiting = i;
-        }
     }
-    return e->exiting < 0 ? 4 : 0;
+    return 0;
 }
 
 static DWORD WINAPI resume_the_exiting_one(void *arg)
@@ -606,13 +593,17 @@ static DWORD WINAPI resume_the_exiting_one(void *arg)
     struct exit_inside *e = arg;
 
     e->own_stack = stack_fields_now().deallocation;
-    coro_next(e->cos[e->exiting]);
-    return 5; /* not reached */
+    coro_next(e->cos[0]);
+    return 3; /* not reached */
 }
 
+/* Has a stack cache, which a destroy makes, before it makes e's
+ * coroutines. */
 static DWORD WINAPI make_then_end_inside(void *arg)
 {
-    int status = make_coroutines(arg, MADE_HERE_STACK);
+    int status = coro_destroy(coro_create(count_up, NULL, CORO_MIN_STACK_SIZE)) != 0
+                     ? 6
+                     : make_coroutines(arg, MADE_HERE_STACK);
 
     return status != 0 ? (DWORD)status : resume_the_exiting_one(arg);
 }
@@ -623,9 +614,11 @@ static DWORD WINAPI do_nothing(void *arg)
     return 0;
 }
 
-/* After the thread ended inside e's exiting coroutine: the system freed
- * the thread's own stack, and not the slab; the coroutine stays running
- * with its stack, and the others go on, here on another thread. */
+/* After the thread ended inside e's first coroutine: the system freed the
+ * thread's own stack; no coroutine's guard begins its reservation, which
+ * the system would have released whole had the exit gone unseen; the
+ * coroutine stays running, with its stack, and the others go on, here on
+ * another thread. */
 static void check_after_exit(struct exit_inside *e)
 {
     uintptr_t slab, guard;
@@ -638,15 +631,15 @@ static void check_after_exit(struct exit_inside *e)
         own_freed = own_freed || region_state(e->own_stack) == MEM_FREE;
     }
     assert_true(own_freed);
-    assert_int_equal(region_state((uintptr_t)e->cos[e->exiting]), MEM_COMMIT);
-    assert_true(stack_bases(e->cos[e->exiting], &slab, &guard));
+    assert_true(stack_bases(e->cos[0], &slab, &guard));
     for (int i = 0; i < EXIT_INSIDE_COROUTINES; i++) {
         uintptr_t allocation;
 
         assert_int_equal(region_state((uintptr_t)e->cos[i]), MEM_COMMIT);
         assert_true(stack_bases(e->cos[i], &allocation, &guard));
-        sharing += i != e->exiting && allocation == slab;
-        if (i == e->exiting) {
+        assert_true(guard > allocation);
+        sharing += i > 0 && allocation == slab;
+        if (i == 0) {
             assert_int_equal(coro_status(e->cos[i]), CORO_RUNNING);
             assert_int_equal(coro_destroy(e->cos[i]), EBUSY);
         } else {
@@ -657,10 +650,11 @@ static void check_after_exit(struct exit_inside *e)
     assert_true(sharing > 0);
 }
 
-/* A thread ends inside a coroutine whose stack begins a slab. While a
- * coroutine runs, the thread information block names its stack as the one
- * to free when the thread ends: the system freed the slab with it, under
- * the other coroutines carved from it, and kept the thread's own stack. */
+/* A thread ends inside a coroutine. While a coroutine runs, the thread
+ * information block names its stack as the one to free when the thread
+ * ends: the system used to release the reservation the coroutine's guard
+ * began, a whole slab under the other coroutines carved from it, and keep
+ * the thread's own stack. */
 static void test_windows_exit_thread_inside_a_coroutine(void **state)
 {
     struct exit_inside e;
