@@ -109,8 +109,8 @@ int coro__context_make_on_resumer_stack(coro__context *ctx, const coro__context 
  * whose resumer is no coroutine, is the outermost of those running on it.
  * Hands the thread back the stack the system frees when a thread ends: on
  * Windows the information block names it, and while a coroutine runs it
- * names the coroutine's, which may begin the slab other coroutines' stacks
- * are carved from. Elsewhere nothing: the system frees what it allocated.
+ * names the coroutine's, from its guard on, in a slab other coroutines'
+ * stacks share. Elsewhere nothing: the system frees what it allocated.
  */
 void coro__context_thread_ends(const coro__context *outer);
 

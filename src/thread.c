@@ -187,13 +187,14 @@ CORO_NOINLINE void coro__thread_prepare(bool with_alt_stack,
     /* A thread that only resumes coroutines made elsewhere has no block:
      * its exit must still be seen. Without the callback (no fiber-local
      * storage left), a thread that ends inside a coroutine has the system
-     * free the stack that coroutine's switch named (context.h). */
+     * try to release that coroutine's guard, which fails and leaks the
+     * thread's own stack (pages_win32.c). */
     atomic_store_explicit(&ends_inside_hook, ends_inside, memory_order_relaxed);
     (void)call_at_exit(t);
 #else
-    (void)ends_inside; /* pthread_exit() unwinds the coroutines first */
     stack_t current, alt;
 
+    (void)ends_inside; /* no system here frees a stack by what a switch changes */
     t->ready = true;
     if (!with_alt_stack)
         return;

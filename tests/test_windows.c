@@ -601,10 +601,12 @@ static DWORD WINAPI resume_the_exiting_one(void *arg)
  * coroutines. */
 static DWORD WINAPI make_then_end_inside(void *arg)
 {
-    int status = coro_destroy(coro_create(count_up, NULL, CORO_MIN_STACK_SIZE)) != 0
-                     ? 6
-                     : make_coroutines(arg, MADE_HERE_STACK);
+    coro_t *first = coro_create(count_up, NULL, CORO_MIN_STACK_SIZE);
+    int status;
 
+    if (first == NULL || coro_destroy(first) != 0)
+        return 6;
+    status = make_coroutines(arg, MADE_HERE_STACK);
     return status != 0 ? (DWORD)status : resume_the_exiting_one(arg);
 }
 
